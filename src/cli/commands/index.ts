@@ -1,0 +1,6 @@
+import type { CommandModule } from 'yargs';
+
+/** Every CLI command, one file each; main.ts registers this list. Add a command by adding a line. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [
+];
