@@ -1,0 +1,30 @@
+import type { MetricSpec, MetricValue } from '../core/index.js';
+import type { ArchJson } from './search-space.js';
+
+/** Which trial an evaluation belongs to (for logs, worker placement and energy attribution). */
+export interface TrialInfo {
+  /** Run id. */
+  runId: number;
+  /** Position of the trial in the run's evaluation order. */
+  seq: number;
+  /** The architecture's key. */
+  key: string;
+}
+
+/**
+ * Turns an architecture into metrics: a benchmark-table lookup, or proxy training on workers.
+ * A failure the search should survive is thrown as a TrialError (or any error); the trial is
+ * recorded as failed with that reason and the search goes on.
+ */
+export interface Evaluator<A extends ArchJson = ArchJson> {
+  /** Backend that evaluates (`table` for lookups, or the tfjs backend name). */
+  readonly backend: string;
+  /** How many evaluations can usefully run at once. */
+  readonly concurrency: number;
+  /** The metrics every successful evaluation returns. */
+  metrics(): readonly MetricSpec[];
+  /** Evaluates one architecture. */
+  evaluate(arch: A, trial: TrialInfo): Promise<{ metrics: MetricValue[]; worker?: string }>;
+  /** Releases workers and other resources. */
+  close(): Promise<void>;
+}

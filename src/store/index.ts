@@ -1,0 +1,4 @@
+/** The run store: contract, SQLite implementation, numbered migrations. */
+export * from './run-store.js';
+export * from './sqlite-run-store.js';
+export { migrations, type Migration } from './migrations.js';

@@ -1,0 +1,126 @@
+import type { MetricValue, SerializedError } from '../core/index.js';
+
+/** Lifecycle of a run. `running` after a crash means the process died; `--resume` picks it up. */
+export type RunState = 'running' | 'complete' | 'failed' | 'interrupted';
+
+/** Lifecycle of a trial. */
+export type TrialState = 'running' | 'complete' | 'failed';
+
+/** What is fixed when a run is created. */
+export interface NewRun {
+  /** Space id (built-in name or plug-in path as given). */
+  space: string;
+  /** The space's version string. */
+  spaceVersion: string;
+  /** Dataset id. */
+  dataset: string;
+  /** Strategy id. */
+  strategy: string;
+  /** Seed of every random choice. */
+  seed: number;
+  /** Planned number of evaluations. */
+  budget: number;
+  /** Objective names in order. */
+  objectives: string[];
+  /** Everything needed to rebuild the search on --resume (the validated CLI settings). */
+  settings: Record<string, unknown>;
+  /** Versions of greennas, Node, tfjs… */
+  versions: Record<string, string>;
+  /** Compute backend used for evaluation (`table` for benchmark lookups). */
+  backend: string;
+  /** Host name of the machine that created the run. */
+  host: string;
+}
+
+/** A stored run. */
+export interface RunRecord extends NewRun {
+  /** Run id. */
+  id: number;
+  /** Current state. */
+  state: RunState;
+  /** ISO time of creation. */
+  createdAt: string;
+  /** ISO time of the last change. */
+  updatedAt: string;
+  /** Failure or interruption reason, when there is one. */
+  reason?: string;
+}
+
+/** A stored trial. */
+export interface TrialRecord {
+  /** Trial id, unique in the store. */
+  id: number;
+  /** Run the trial belongs to. */
+  runId: number;
+  /** Position in evaluation (ask) order within the run, from 0. */
+  seq: number;
+  /** Order in which its outcome was told to the strategy, from 0; null while running. */
+  tellSeq: number | null;
+  /** The space's de-duplication key. */
+  key: string;
+  /** The architecture JSON. */
+  arch: unknown;
+  /** Current state. */
+  state: TrialState;
+  /** Why it failed (error name, code, message). */
+  error?: SerializedError;
+  /** Metrics with unit and source (empty unless complete). */
+  metrics: MetricValue[];
+  /** ISO start time. */
+  startedAt: string;
+  /** ISO end time. */
+  finishedAt?: string;
+  /** Wall time of the evaluation. */
+  durationMs?: number;
+  /** Backend that evaluated it. */
+  backend?: string;
+  /** Worker / host that evaluated it. */
+  worker?: string;
+}
+
+/** The outcome of an evaluation, to be stored. */
+export interface TrialResult {
+  /** `complete` with metrics, or `failed` with an error. */
+  state: 'complete' | 'failed';
+  /** Metrics for a complete trial. */
+  metrics?: MetricValue[];
+  /** Reason for a failed trial. */
+  error?: SerializedError;
+  /** Wall time of the evaluation. */
+  durationMs: number;
+  /** Position in the order outcomes were told to the strategy. */
+  tellSeq: number;
+  /** Backend that evaluated it. */
+  backend?: string;
+  /** Worker / host that evaluated it. */
+  worker?: string;
+}
+
+/**
+ * Where runs, trials and fronts live. Every method is async so that a networked implementation
+ * (PostgreSQL, for many machines sharing one search) fits the same contract as SQLite.
+ */
+export interface RunStore {
+  /** Creates a run in state `running`. */
+  createRun(run: NewRun): Promise<RunRecord>;
+  /** A run by id, or undefined. */
+  getRun(runId: number): Promise<RunRecord | undefined>;
+  /** All runs, newest first. */
+  listRuns(): Promise<RunRecord[]>;
+  /** Sets a run's state (and reason). */
+  setRunState(runId: number, state: RunState, reason?: string): Promise<void>;
+  /** Records that evaluation of an architecture started; seq and key are unique within the run. */
+  startTrial(runId: number, trial: { seq: number; key: string; arch: unknown; startedAt?: string }): Promise<TrialRecord>;
+  /** Records a trial's outcome and, atomically, the run's new front. */
+  finishTrial(trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): Promise<void>;
+  /** A trial by id. */
+  getTrial(trialId: number): Promise<TrialRecord | undefined>;
+  /** A run's trials in evaluation order. */
+  listTrials(runId: number): Promise<TrialRecord[]>;
+  /** Ids of the trials on a run's current front. */
+  getFrontIds(runId: number): Promise<number[]>;
+  /** Replaces a run's front. */
+  setFront(runId: number, trialIds: number[]): Promise<void>;
+  /** Releases the connection. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,247 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { GreennasError, UserError, type MetricValue, type SerializedError } from '../core/index.js';
+import { migrations, type Migration } from './migrations.js';
+import type { NewRun, RunRecord, RunState, RunStore, TrialRecord, TrialResult } from './run-store.js';
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** How a store file is opened: `create` makes it (and its folder) when missing; `existing` requires it. */
+export type OpenMode = 'create' | 'existing';
+
+interface RunRow {
+  id: number; created_at: string; updated_at: string; state: RunState; reason: string | null;
+  space: string; space_version: string; dataset: string; strategy: string; seed: number; budget: number;
+  objectives: string; settings: string; versions: string; backend: string; host: string;
+}
+interface TrialRow {
+  id: number; run_id: number; seq: number; tell_seq: number | null; arch_key: string; arch: string;
+  state: TrialRecord['state']; error: string | null; started_at: string; finished_at: string | null;
+  duration_ms: number | null; backend: string | null; worker: string | null;
+}
+interface MetricRow { trial_id: number; name: string; value: number; unit: string; source: MetricValue['source']; detail: string | null }
+
+function checkIsSqliteFile(path: string, flag: string): void {
+  const st = statSync(path);
+  if (st.isDirectory()) {
+    throw new UserError(`${flag} ${path} is a folder, not a database file. Fix: pass a file path such as ${path}/greennas.db.`, { subject: flag });
+  }
+  if (st.size === 0) return; // an empty file is a valid, new SQLite database
+  const buf = Buffer.alloc(16);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new UserError(`${flag} ${path} cannot be read (${(err as Error).message}). Fix: check its permissions or pass another --db.`, { subject: flag, cause: err });
+  }
+  try {
+    readSync(fd, buf, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (buf.toString('latin1') !== SQLITE_MAGIC) {
+    throw new UserError(`${flag} ${path} is not a greennas run database (not an SQLite file); it was left untouched. Fix: pass the path of a run database, or a new file name.`, { subject: flag });
+  }
+}
+
+/** The run store on one SQLite file (WAL mode, so readers never block the search). */
+export class SqliteRunStore implements RunStore {
+  private readonly db: Database.Database;
+  /** Absolute path of the database file. */
+  readonly path: string;
+
+  private constructor(db: Database.Database, path: string) {
+    this.db = db;
+    this.path = path;
+  }
+
+  /**
+   * Opens (and migrates) a store. Bad paths and foreign files become UserErrors naming `flag`;
+   * a file that is not a run database is never written to.
+   */
+  static open(path: string, options: { mode?: OpenMode; flag?: string; readonly?: boolean } = {}): SqliteRunStore {
+    const flag = options.flag ?? '--db';
+    const mode = options.mode ?? 'create';
+    const abs = path === ':memory:' ? path : resolve(path);
+    if (abs !== ':memory:') {
+      if (existsSync(abs)) {
+        checkIsSqliteFile(abs, flag);
+      } else if (mode === 'existing') {
+        throw new UserError(`${flag} ${path}: no run database there. Fix: run 'greennas search' first, or pass the --db of an existing run.`, { subject: flag });
+      } else {
+        try {
+          mkdirSync(dirname(abs), { recursive: true });
+        } catch (err) {
+          throw new UserError(`${flag} ${path}: cannot create its folder (${(err as Error).message}). Fix: pass a writable path.`, { subject: flag, cause: err });
+        }
+      }
+    }
+    let db: Database.Database;
+    try {
+      db = new Database(abs, { fileMustExist: mode === 'existing' && abs !== ':memory:', readonly: options.readonly ?? false });
+      db.pragma('busy_timeout = 5000');
+      if (!options.readonly) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+    } catch (err) {
+      throw new UserError(`${flag} ${path} cannot be opened as a run database (${(err as Error).message}). Fix: check the path and its permissions, or pass another --db.`, { subject: flag, cause: err });
+    }
+    const store = new SqliteRunStore(db, abs);
+    try {
+      store.migrate(flag);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /** Highest migration version applied to this file. */
+  schemaVersion(): number {
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  private migrate(flag: string): void {
+    const hasTable = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+      .get();
+    if (!hasTable) {
+      const tables = this.db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+      if (tables.n > 0) {
+        throw new UserError(`${flag} ${this.path} is an SQLite database but not a greennas one; it was left untouched. Fix: pass a new file name or a greennas run database.`, { subject: flag });
+      }
+      if (this.db.readonly) return;
+      this.db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    }
+    const current = this.schemaVersion();
+    const latest = migrations[migrations.length - 1]?.version ?? 0;
+    if (current > latest) {
+      throw new UserError(`${flag} ${this.path} was written by a newer greennas (schema ${current}, this one knows ${latest}). Fix: upgrade greennas.`, { subject: flag });
+    }
+    if (current < latest && this.db.readonly) {
+      throw new UserError(`${flag} ${this.path} needs a schema upgrade but was opened read-only. Fix: open it with a command that writes (e.g. greennas search --resume).`, { subject: flag });
+    }
+    const apply = this.db.transaction((m: Migration) => {
+      this.db.exec(m.sql);
+      this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+    });
+    for (const m of migrations) if (m.version > current) apply(m);
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    const now = new Date().toISOString();
+    const info = this.db
+      .prepare(
+        `INSERT INTO runs (created_at, updated_at, state, space, space_version, dataset, strategy, seed, budget,
+           objectives, settings, versions, backend, host)
+         VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(now, now, run.space, run.spaceVersion, run.dataset, run.strategy, run.seed, run.budget,
+        JSON.stringify(run.objectives), JSON.stringify(run.settings), JSON.stringify(run.versions), run.backend, run.host);
+    return (await this.getRun(Number(info.lastInsertRowid))) as RunRecord;
+  }
+
+  async getRun(runId: number): Promise<RunRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  async listRuns(): Promise<RunRecord[]> {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(toRun);
+  }
+
+  async setRunState(runId: number, state: RunState, reason?: string): Promise<void> {
+    const info = this.db.prepare('UPDATE runs SET state = ?, reason = ?, updated_at = ? WHERE id = ?').run(state, reason ?? null, new Date().toISOString(), runId);
+    if (info.changes !== 1) throw new GreennasError(`run ${runId} does not exist`, 'E_STORE');
+  }
+
+  async startTrial(runId: number, trial: { seq: number; key: string; arch: unknown; startedAt?: string }): Promise<TrialRecord> {
+    const info = this.db
+      .prepare("INSERT INTO trials (run_id, seq, arch_key, arch, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)")
+      .run(runId, trial.seq, trial.key, JSON.stringify(trial.arch), trial.startedAt ?? new Date().toISOString());
+    return (await this.getTrial(Number(info.lastInsertRowid))) as TrialRecord;
+  }
+
+  private readonly finishTx = (trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): void => {
+    this.db.transaction(() => {
+      const info = this.db
+        .prepare("UPDATE trials SET state = ?, error = ?, finished_at = ?, duration_ms = ?, tell_seq = ?, backend = ?, worker = ? WHERE id = ? AND state = 'running'")
+        .run(result.state, result.error ? JSON.stringify(result.error) : null, new Date().toISOString(), result.durationMs,
+          result.tellSeq, result.backend ?? null, result.worker ?? null, trialId);
+      if (info.changes !== 1) throw new GreennasError(`trial ${trialId} is not running; its outcome was not stored twice`, 'E_STORE');
+      if (result.state === 'complete') {
+        const ins = this.db.prepare('INSERT INTO metrics (trial_id, name, value, unit, source, detail) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const m of result.metrics ?? []) ins.run(trialId, m.name, m.value, m.unit, m.source, m.detail ? JSON.stringify(m.detail) : null);
+      }
+      if (front) this.writeFront(front.runId, front.trialIds);
+      this.db.prepare('UPDATE runs SET updated_at = ? WHERE id = (SELECT run_id FROM trials WHERE id = ?)').run(new Date().toISOString(), trialId);
+    })();
+  };
+
+  async finishTrial(trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): Promise<void> {
+    this.finishTx(trialId, result, front);
+  }
+
+  async getTrial(trialId: number): Promise<TrialRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM trials WHERE id = ?').get(trialId) as TrialRow | undefined;
+    if (!row) return undefined;
+    const metrics = this.db.prepare('SELECT * FROM metrics WHERE trial_id = ? ORDER BY rowid').all(trialId) as MetricRow[];
+    return toTrial(row, metrics);
+  }
+
+  async listTrials(runId: number): Promise<TrialRecord[]> {
+    const rows = this.db.prepare('SELECT * FROM trials WHERE run_id = ? ORDER BY seq').all(runId) as TrialRow[];
+    const metricRows = this.db
+      .prepare('SELECT m.* FROM metrics m JOIN trials t ON t.id = m.trial_id WHERE t.run_id = ? ORDER BY m.rowid')
+      .all(runId) as MetricRow[];
+    const byTrial = new Map<number, MetricRow[]>();
+    for (const m of metricRows) {
+      const list = byTrial.get(m.trial_id);
+      if (list) list.push(m);
+      else byTrial.set(m.trial_id, [m]);
+    }
+    return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? []));
+  }
+
+  async getFrontIds(runId: number): Promise<number[]> {
+    return (this.db.prepare('SELECT trial_id FROM front WHERE run_id = ? ORDER BY trial_id').all(runId) as { trial_id: number }[]).map((r) => r.trial_id);
+  }
+
+  private writeFront(runId: number, trialIds: number[]): void {
+    this.db.prepare('DELETE FROM front WHERE run_id = ?').run(runId);
+    const ins = this.db.prepare('INSERT INTO front (run_id, trial_id) VALUES (?, ?)');
+    for (const id of trialIds) ins.run(runId, id);
+  }
+
+  async setFront(runId: number, trialIds: number[]): Promise<void> {
+    this.db.transaction(() => this.writeFront(runId, trialIds))();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function parseJson<T>(text: string | null): T | undefined {
+  return text === null ? undefined : (JSON.parse(text) as T);
+}
+
+function toRun(r: RunRow): RunRecord {
+  return {
+    id: r.id, createdAt: r.created_at, updatedAt: r.updated_at, state: r.state, reason: r.reason ?? undefined,
+    space: r.space, spaceVersion: r.space_version, dataset: r.dataset, strategy: r.strategy, seed: r.seed, budget: r.budget,
+    objectives: JSON.parse(r.objectives) as string[], settings: JSON.parse(r.settings) as Record<string, unknown>,
+    versions: JSON.parse(r.versions) as Record<string, string>, backend: r.backend, host: r.host,
+  };
+}
+
+function toTrial(r: TrialRow, metrics: MetricRow[]): TrialRecord {
+  return {
+    id: r.id, runId: r.run_id, seq: r.seq, tellSeq: r.tell_seq, key: r.arch_key, arch: JSON.parse(r.arch), state: r.state,
+    error: parseJson<SerializedError>(r.error), startedAt: r.started_at, finishedAt: r.finished_at ?? undefined,
+    durationMs: r.duration_ms ?? undefined, backend: r.backend ?? undefined, worker: r.worker ?? undefined,
+    metrics: metrics.map((m) => ({ name: m.name, value: m.value, unit: m.unit, source: m.source, ...(m.detail ? { detail: JSON.parse(m.detail) as Record<string, unknown> } : {}) })),
+  };
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { createRng, GreennasError, type Rng } from '../../src/core/index.js';
+import { runStudy } from '../../src/controller/study.js';
+import type { Strategy, StrategyContext } from '../../src/controller/strategy.js';
+import type { Objective } from '../../src/objectives/index.js';
+import { TableEvaluator } from '../../src/space/index.js';
+import { SqliteRunStore, type RunStore } from '../../src/store/index.js';
+import { createGridSpace, type GridArch } from '../fixtures/spaces/grid-space.js';
+
+const objectives: Objective[] = [
+  { name: 'accuracy', direction: 'maximize', unit: 'fraction', requires: ['accuracy'], value: (m) => m.accuracy as number },
+  { name: 'latency.toy', direction: 'minimize', unit: 'ms', requires: ['latency.toy'], value: (m) => m['latency.toy'] as number },
+];
+
+/** A history-dependent strategy (mutates the last completed arch), so replay must feed tells exactly. */
+function hillClimber(ctx: StrategyContext<GridArch>): Strategy<GridArch> {
+  let last: GridArch | undefined;
+  return {
+    name: 'test-climber',
+    ask: () => (last && ctx.rng.next() < 0.7 ? ctx.space.mutate(last, ctx.rng) : ctx.space.sample(ctx.rng)),
+    tell: (o) => { if (o.state === 'complete') last = o.arch; },
+  };
+}
+
+async function startRun(store: RunStore, budget: number) {
+  return store.createRun({ space: 'grid', spaceVersion: '1', dataset: 'toy', strategy: 'test-climber', seed: 3, budget,
+    objectives: objectives.map((o) => o.name), settings: {}, versions: {}, backend: 'table', host: 'h' });
+}
+
+function study(store: RunStore, runId: number, budget: number, seed: number) {
+  const space = createGridSpace();
+  const rng: Rng = createRng(seed);
+  const seen = new Set<string>();
+  return {
+    space,
+    options: {
+      store, runId, space, evaluator: new TableEvaluator(space, 'toy'), objectives, budget,
+      strategy: hillClimber({ space, rng: rng.fork('strategy'), objectives, budget, isSeen: (k) => seen.has(k) }),
+      fallbackRng: rng.fork('fallback'),
+    },
+  };
+}
+
+/** A store that dies (like a SIGKILL) just before the n-th trial outcome is written. */
+function crashingStore(inner: SqliteRunStore, crashAt: number): RunStore {
+  let n = 0;
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'finishTrial') {
+        return async (...args: Parameters<RunStore['finishTrial']>) => {
+          if (n++ === crashAt) throw new Error('simulated crash');
+          return target.finishTrial(...args);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+describe('runStudy', () => {
+  it('evaluates the budget with distinct architectures, records failures and keeps a correct front', async () => {
+    const store = SqliteRunStore.open(':memory:');
+    const run = await startRun(store, 120);
+    const { options } = study(store, run.id, 120, 3);
+    const result = await runStudy(options);
+    const trials = await store.listTrials(run.id);
+    expect(trials).toHaveLength(120);
+    expect(new Set(trials.map((t) => t.key)).size).toBe(120);
+    expect(trials.map((t) => t.seq)).toEqual([...Array(120).keys()]);
+    expect(result.failed).toBe(trials.filter((t) => t.state === 'failed').length);
+    expect(trials.some((t) => t.state === 'failed' && t.error?.code === 'E_NO_VALUE')).toBe(true);
+    // The stored front equals a brute-force non-dominated filter of the complete trials.
+    const done = trials.filter((t) => t.state === 'complete').map((t) => {
+      const m = Object.fromEntries(t.metrics.map((x) => [x.name, x.value]));
+      return { id: t.id, acc: m.accuracy as number, lat: m['latency.toy'] as number };
+    });
+    const brute = done.filter((p) => !done.some((q) => q.acc >= p.acc && q.lat <= p.lat && (q.acc > p.acc || q.lat < p.lat))).map((p) => p.id).sort((a, b) => a - b);
+    expect(await store.getFrontIds(run.id)).toEqual(brute);
+    expect(result.frontIds).toEqual(brute);
+  });
+
+  it('stops when the space is exhausted instead of evaluating an architecture twice', async () => {
+    const store = SqliteRunStore.open(':memory:');
+    const run = await startRun(store, 500);
+    const { options } = study(store, run.id, 500, 1);
+    const result = await runStudy(options);
+    expect(result.stoppedEarly).toBe('space-exhausted');
+    const trials = await store.listTrials(run.id);
+    expect(trials).toHaveLength(216);
+    expect(new Set(trials.map((t) => t.key)).size).toBe(216);
+  });
+
+  it.each([0, 1, 17, 59])('resumes after a crash before outcome %i with the trials of an uninterrupted run', async (crashAt) => {
+    const budget = 60;
+    const ref = SqliteRunStore.open(':memory:');
+    const refRun = await startRun(ref, budget);
+    await runStudy(study(ref, refRun.id, budget, 11).options);
+    const expected = (await ref.listTrials(refRun.id)).map((t) => [t.key, t.state, t.metrics.map((m) => m.value)]);
+
+    const store = SqliteRunStore.open(':memory:');
+    const run = await startRun(store, budget);
+    await expect(runStudy(study(crashingStore(store, crashAt), run.id, budget, 11).options)).rejects.toThrow('simulated crash');
+    const before = await store.listTrials(run.id);
+    expect(before.filter((t) => t.state === 'running')).toHaveLength(1);
+    const finishedBefore = before.filter((t) => t.state !== 'running').map((t) => t.id);
+
+    const result = await runStudy(study(store, run.id, budget, 11).options);
+    expect(result.replayed).toBe(crashAt);
+    const after = await store.listTrials(run.id);
+    expect(after.map((t) => [t.key, t.state, t.metrics.map((m) => m.value)])).toEqual(expected);
+    // Finished trials were kept as they were (same rows), not evaluated again.
+    expect(after.filter((t) => finishedBefore.includes(t.id)).map((t) => t.finishedAt)).toEqual(before.filter((t) => finishedBefore.includes(t.id)).map((t) => t.finishedAt));
+    const frontKeys = async (s: RunStore, runId: number) => {
+      const ids = new Set(await s.getFrontIds(runId));
+      return (await s.listTrials(runId)).filter((t) => ids.has(t.id)).map((t) => t.key);
+    };
+    expect(await frontKeys(store, run.id)).toEqual(await frontKeys(ref, refRun.id));
+  });
+
+  it('refuses to resume when the strategy now proposes something else', async () => {
+    const store = SqliteRunStore.open(':memory:');
+    const run = await startRun(store, 30);
+    await expect(runStudy(study(crashingStore(store, 10), run.id, 30, 11).options)).rejects.toThrow('simulated crash');
+    await expect(runStudy(study(store, run.id, 30, 12).options)).rejects.toThrow(GreennasError);
+  });
+});
