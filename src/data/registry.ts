@@ -46,7 +46,7 @@ export function getDataset(id: string): DatasetDefinition {
   return def;
 }
 
-/** Loads a built-in dataset by id with its train / validation / test splits. */
-export function loadDataset(id: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
+/** Loads a built-in dataset by id with its train / validation / test splits; an unknown id rejects with a UserError. */
+export async function loadDataset(id: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
   return getDataset(id).load(options);
 }
