@@ -54,3 +54,28 @@ describe('iterateBatches', () => {
     expect(b.x.length).toBe(28);
   });
 });
+
+describe('datasets cross worker threads', () => {
+  it('posts a dataset to a worker; with sharedMemory the worker reads the same bytes without a copy', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { loadSpamAssassin } = await import('../../src/data/index.js');
+    const corpus = Array.from({ length: 20 }, (_, i) => ({ group: i % 2 ? 'spam-1' : 'easy-ham-1', text: `Subject: s${i}\n\nbody ${i}` }));
+    const ds = await loadSpamAssassin({ corpus, seqLen: 4, sharedMemory: true, minTokenCount: 1 });
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.once('message', (ds) => {
+         ds.train.x[0] = 4242;
+         parentPort.postMessage({ count: ds.train.count, vocab: ds.vocabulary.ids.size, shared: ds.train.x.buffer instanceof SharedArrayBuffer });
+       });`,
+      { eval: true },
+    );
+    const reply = await new Promise<{ count: number; vocab: number; shared: boolean }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage(ds);
+    });
+    await worker.terminate();
+    expect(reply).toEqual({ count: ds.train.count, vocab: ds.vocabulary!.tokens.length, shared: true });
+    expect(ds.train.x[0]).toBe(4242);
+  });
+});
