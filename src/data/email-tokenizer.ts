@@ -145,15 +145,25 @@ const TOKEN_RE = /<(?:url|email)>|[$!]|[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
 /** Word tokens of a piece of plain text (see the module comment for the rules). */
 export function tokenizeText(text: string): string[] {
   const marked = text.replace(URL_RE, ' <url> ').replace(EMAIL_RE, ' <email> ').toLowerCase();
+  const matches = marked.match(TOKEN_RE) ?? [];
   const tokens: string[] = [];
-  for (const m of marked.matchAll(TOKEN_RE)) {
-    let t = m[0];
-    if (t.length > MAX_TOKEN_CHARS) continue;
-    if (/^\p{N}+$/u.test(t)) t = '<num>';
-    else t = t.replace('’', "'");
-    tokens.push(t);
+  // Plain loops instead of a regex per token: this runs ~2 million times on the SpamAssassin corpus.
+  for (const m of matches) {
+    if (m.length > MAX_TOKEN_CHARS) continue;
+    if (isDigits(m)) tokens.push('<num>');
+    else tokens.push(m.includes('’') ? m.replace('’', "'") : m);
   }
   return tokens;
+}
+
+/** Whether every character is an ASCII digit or another Unicode number. */
+function isDigits(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    if (c < 128 || !/\p{N}/u.test(token[i] as string)) return false;
+  }
+  return true;
 }
 
 /** Tokens of a raw e-mail: subject and readable body, headers and markup removed. */
