@@ -68,7 +68,7 @@ function headerParam(value: string, param: string): string | undefined {
   return m ? (m[1] ?? m[2]) : undefined;
 }
 
-const HTML_HINT = /<(html|body|p|br|div|table|td|font|a\s)[\s>/]/i;
+const HTML_HINT = /<(?:html|body|p|br|div|table|td|font)[\s>/]|<a\s/i;
 
 const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", copy: '©', reg: '®' };
 

@@ -100,9 +100,16 @@ export function gatherSplit(
   const sourceIndex = allocate(Int32Array, count, shared);
   for (let k = 0; k < count; k++) {
     const i = indices[k] as number;
-    (x as Uint8Array).set((source.x as Uint8Array).subarray(i * sampleSize, (i + 1) * sampleSize), k * sampleSize);
     y[k] = source.y[i] as number;
     sourceIndex[k] = source.sourceIndex ? (source.sourceIndex[i] as number) : i;
+  }
+  // Copy runs of consecutive rows in one go: indices are usually sorted and dense (a 90 % train split).
+  for (let k = 0; k < count;) {
+    const first = indices[k] as number;
+    let run = 1;
+    while (k + run < count && indices[k + run] === first + run) run++;
+    (x as Uint8Array).set((source.x as Uint8Array).subarray(first * sampleSize, (first + run) * sampleSize), k * sampleSize);
+    k += run;
   }
   return { x, y, count, sampleSize, sourceIndex };
 }

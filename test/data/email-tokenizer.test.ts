@@ -60,6 +60,9 @@ describe('tokenizeEmail', () => {
     expect(tokenizeEmail(msg)).toEqual(['hi', 'fish', 'chips', '!', '<url>', 'click']);
     // A plain part that is plainly HTML is stripped too.
     expect(emailText(`Subject: x\n\n<html><body><b>bold</b></body></html>`)).not.toContain('<b>');
+    expect(tokenizeEmail(`Subject: x\n\nsee <a href="http://a.example/">here</a> now`)).toEqual(['x', 'see', '<url>', 'here', 'now']);
+    // Angle brackets in ordinary plain text are left alone.
+    expect(emailText(`Subject: x\n\nif a <b and c> d`)).toContain('a <b and c> d');
   });
 
   it('decodes Q-encoded subjects', () => {
