@@ -6,3 +6,4 @@ export * from './search-space.js';
 export * from './arch-utils.js';
 export * from './cost.js';
 export * from './model-cost.js';
+export * from './plugin-loader.js';
