@@ -133,7 +133,7 @@ describe('contract checks on objects', () => {
   it('accepts the built-in spaces and refuses non-objects', async () => {
     const { mobilenetSpace } = await import('../../search-spaces/mobilenet/index.js');
     const { transformerSpace } = await import('../../search-spaces/transformer/index.js');
-    for (const space of [mobilenetSpace, transformerSpace] as unknown as SearchSpace[]) {
+    for (const space of [mobilenetSpace, transformerSpace] as SearchSpace[]) {
       expect(searchSpaceProblems(space)).toEqual([]);
       expect(searchSpaceBehaviourProblems(space)).toEqual([]);
     }
