@@ -12,7 +12,7 @@ import {
   type SearchSpace,
   type Task,
 } from '../../src/space/index.js';
-import { ClassToken, FirstToken, PositionEmbedding, encoderLayer } from '../../src/space/layers/index.js';
+import { ClassToken, FirstToken, MaskedGlobalPooling, PaddingMask, PositionEmbedding, encoderLayer } from '../../src/space/layers/index.js';
 import {
   TRANSFORMER_DECISIONS,
   crossoverTransformer,
@@ -62,9 +62,10 @@ export function transformerCostDetail(arch: TransformerArch, task: Task): CostTa
 }
 
 /**
- * Builds the classifier as a tfjs LayersModel over int32 token ids `[batch, sequenceLength]` that
- * outputs logits: embedding, [class token], learned positions, post-LN encoder layers, pooling
- * (mean / max over positions, or the class token), dense.
+ * Builds the classifier as a tfjs LayersModel over int32 token ids `[batch, sequenceLength]` (id 0 =
+ * padding) that outputs logits: embedding, [class token], learned positions, post-LN encoder layers
+ * with padding masked out of attention, pooling (mean / max over unpadded positions, or the class
+ * token), dense.
  */
 export function buildTransformer(arch: TransformerArch, task: Task, options: TransformerBuildOptions = {}): tf.LayersModel {
   const a = validateTransformer(arch);
@@ -80,14 +81,15 @@ export function buildTransformer(arch: TransformerArch, task: Task, options: Tra
   let x = tf.layers
     .embedding({ inputDim: vocabSize, outputDim: a.dModel, embeddingsInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.02, ...s() }), name: 'embed' })
     .apply(input) as tf.SymbolicTensor;
-  if (a.pooling === 'cls') x = new ClassToken({ name: 'cls_token', ...s() }).apply(x) as tf.SymbolicTensor;
+  const cls = a.pooling === 'cls';
+  // Padding (id 0) is masked out of attention and pooling, so results do not depend on how much of a short text is padding.
+  const mask = new PaddingMask({ prependClass: cls, name: 'padding_mask' }).apply(input) as tf.SymbolicTensor;
+  if (cls) x = new ClassToken({ name: 'cls_token', ...s() }).apply(x) as tf.SymbolicTensor;
   x = new PositionEmbedding({ name: 'positions', ...s() }).apply(x) as tf.SymbolicTensor;
   a.layers.forEach((layer, i) => {
-    x = encoderLayer(x, { numHeads: layer.heads, ffnUnits: layer.ffnMult * a.dModel, name: `enc${i + 1}`, ...s() });
+    x = encoderLayer(x, { numHeads: layer.heads, ffnUnits: layer.ffnMult * a.dModel, name: `enc${i + 1}`, mask, ...s() });
   });
-  if (a.pooling === 'mean') x = tf.layers.globalAveragePooling1d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
-  else if (a.pooling === 'max') x = tf.layers.globalMaxPooling1d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
-  else x = new FirstToken({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
+  x = (cls ? new FirstToken({ name: 'pool' }).apply(x) : new MaskedGlobalPooling({ mode: a.pooling as 'mean' | 'max', name: 'pool' }).apply([x, mask])) as tf.SymbolicTensor;
   const logits = tf.layers.dense({ units: task.numClasses, kernelInitializer: tf.initializers.glorotUniform(s()), name: 'logits' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: 'transformer' });
 }

@@ -191,6 +191,35 @@ describe('transformer space: build', () => {
     model.dispose();
   });
 
+  it('masks padding: a padded text gives the same logits as the unpadded text on a shorter model with the same weights', () => {
+    for (const pooling of ['mean', 'max', 'cls'] as const) {
+      const arch: TransformerArch = { dModel: 32, pooling, layers: [{ heads: 2, ffnMult: 2 }, { heads: 4, ffnMult: 1 }] };
+      const long = space.build(arch, tinyTask, { seed: 5 });
+      const short = space.build(arch, { ...tinyTask, inputShape: [2] });
+      // Same weights; the position table keeps its first rows (2 tokens, plus the class token for cls).
+      short.setWeights(long.getWeights().map((w, i) => (w.shape.length === 2 && w.shape[0] !== short.getWeights()[i]!.shape[0] ? w.slice([0, 0], short.getWeights()[i]!.shape as [number, number]) : w)));
+      const padded = tf.tensor2d([[3, 4, 0, 0]], [1, 4], 'int32');
+      const bare = tf.tensor2d([[3, 4]], [1, 2], 'int32');
+      const [ya, yb] = [long.predict(padded) as tf.Tensor, short.predict(bare) as tf.Tensor];
+      const [a, b] = [Array.from(ya.dataSync()), Array.from(yb.dataSync())];
+      a.forEach((v, j) => expect(v, pooling).toBeCloseTo(b[j]!, 4));
+      tf.dispose([padded, bare, ya, yb]);
+      long.dispose();
+      short.dispose();
+    }
+  });
+
+  it('gives finite logits for a text that is all padding', () => {
+    for (const pooling of ['mean', 'max', 'cls'] as const) {
+      const model = space.build({ dModel: 32, pooling, layers: [{ heads: 2, ffnMult: 1 }] }, tinyTask);
+      const x = tf.zeros([2, 4], 'int32');
+      const y = model.predict(x) as tf.Tensor;
+      expect(Array.from(y.dataSync()).every(Number.isFinite), pooling).toBe(true);
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+  });
+
   it('trains: Adam steps lower the loss on a fixed batch without leaking per step', () => {
     const arch: TransformerArch = { dModel: 32, pooling: 'cls', layers: [{ heads: 2, ffnMult: 2 }] };
     const model = space.build(arch, tinyTask, { seed: 1 });
@@ -227,16 +256,22 @@ describe('transformer space: build', () => {
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }));
     const topology = JSON.stringify(artifacts!.modelTopology);
-    for (const cls of ['GreennasSpaceSelfAttention', 'GreennasSpacePositionEmbedding', 'GreennasSpaceClassToken', 'GreennasSpaceFirstToken']) {
+    for (const cls of ['GreennasSpaceSelfAttention', 'GreennasSpacePositionEmbedding', 'GreennasSpaceClassToken', 'GreennasSpaceFirstToken', 'GreennasSpacePaddingMask']) {
       expect(topology).toContain(cls);
     }
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     expect(loaded.countParams()).toBe(model.countParams());
-    const x = tokens(2, 4, 10, 3);
+    const x = tf.tensor2d([[1, 2, 0, 0], [5, 6, 7, 8]], [2, 4], 'int32');
     const [ya, yb] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
     expect(Array.from(yb.dataSync())).toEqual(Array.from(ya.dataSync()));
     tf.dispose([x, ya, yb]);
     model.dispose();
     loaded.dispose();
+    // The masked pooling layer round-trips too.
+    const pooled = space.build({ ...arch, pooling: 'max' }, tinyTask, { seed: 8 });
+    const copy = await tf.models.modelFromJSON(pooled.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] & object);
+    expect(JSON.stringify(copy.toJSON(null, false))).toContain('GreennasSpaceMaskedGlobalPooling');
+    pooled.dispose();
+    copy.dispose();
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ClassToken, FirstToken, MultiHeadSelfAttention, PositionEmbedding } from '../../src/space/layers/index.js';
+import { ClassToken, FirstToken, MaskedGlobalPooling, MultiHeadSelfAttention, PaddingMask, PositionEmbedding } from '../../src/space/layers/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -61,6 +61,23 @@ describe('MultiHeadSelfAttention', () => {
     }
   });
 
+  it('with a mask, a query attends only to kept keys: equal to attention over the kept prefix', () => {
+    const input = tf.input({ shape: [4, 8] });
+    const maskIn = tf.input({ shape: [4] });
+    const layer = new MultiHeadSelfAttention({ numHeads: 2, seed: 3 });
+    const model = tf.model({ inputs: [input, maskIn], outputs: layer.apply([input, maskIn]) as tf.SymbolicTensor });
+    const [inKernel, inBias, outKernel, outBias] = layer.getWeights().map((w) => w.arraySync());
+    const x = tf.randomNormal([1, 4, 8], 0, 1, 'float32', 6);
+    const mask = tf.tensor2d([[1, 1, 0, 0]]);
+    const y = model.predict([x, mask]) as tf.Tensor;
+    const rows = (x.arraySync() as Matrix[])[0]!;
+    const expected = referenceAttention(rows.slice(0, 2), inKernel as Matrix, inBias as number[], outKernel as Matrix, outBias as number[], 2);
+    const got = (y.arraySync() as Matrix[])[0]!;
+    for (let i = 0; i < 2; i++) got[i]!.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 4));
+    tf.dispose([x, mask, y]);
+    model.dispose();
+  });
+
   it('refuses a width the heads do not divide', () => {
     const input = tf.input({ shape: [3, 6] });
     expect(() => new MultiHeadSelfAttention({ numHeads: 4 }).apply(input)).toThrow(/width 6 is not divisible by 4 heads/);
@@ -87,5 +104,29 @@ describe('token layers', () => {
     for (const row of y.arraySync() as number[][]) row.forEach((v, j) => expect(v).toBeCloseTo(expected.dataSync()[j]!, 6));
     tf.dispose([x, y, token, pos0, expected]);
     model.dispose();
+  });
+});
+
+describe('padding mask and masked pooling', () => {
+  it('marks id 0 as padding, with an optional leading class-token slot', () => {
+    const tokens = tf.tensor2d([[5, 0, 7], [0, 0, 0]], [2, 3], 'int32');
+    const plain = new PaddingMask().apply(tokens) as tf.Tensor;
+    const withCls = new PaddingMask({ prependClass: true }).apply(tokens) as tf.Tensor;
+    expect(plain.arraySync()).toEqual([[1, 0, 1], [0, 0, 0]]);
+    expect(withCls.arraySync()).toEqual([[1, 1, 0, 1], [1, 0, 0, 0]]);
+    tf.dispose([tokens, plain, withCls]);
+  });
+
+  it('pools mean and max over kept positions only, and an all-padding row to zeros', () => {
+    const x = tf.tensor3d([[[1, 10], [3, -2], [100, 100]], [[1, 2], [3, 4], [5, 6]]]);
+    const mask = tf.tensor2d([[1, 1, 0], [0, 0, 0]]);
+    const mean = new MaskedGlobalPooling({ mode: 'mean' }).apply([x, mask]) as tf.Tensor;
+    const max = new MaskedGlobalPooling({ mode: 'max' }).apply([x, mask]) as tf.Tensor;
+    // `+ 0` folds -0 into 0: a zeroed row may come out as -0.
+    const plain = (t: tf.Tensor) => (t.arraySync() as number[][]).map((r) => r.map((v) => v + 0));
+    expect(plain(mean)).toEqual([[2, 4], [0, 0]]);
+    expect(plain(max)).toEqual([[3, 10], [0, 0]]);
+    expect(() => new MaskedGlobalPooling({ mode: 'sum' as 'mean' })).toThrow(/mean or max/);
+    tf.dispose([x, mask, mean, max]);
   });
 });

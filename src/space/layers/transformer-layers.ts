@@ -158,8 +158,12 @@ export interface MultiHeadSelfAttentionArgs extends SpaceLayerArgs {
   numHeads: number;
 }
 
+/** Added to the attention scores of padding keys: large enough to zero their weight, finite so an all-padding row stays defined. */
+const MASKED_SCORE = -1e9;
+
 /**
- * Multi-head self-attention over `[batch, sequence, width]` without masking: one fused q/k/v
+ * Multi-head self-attention over `[batch, sequence, width]`, given alone or with a padding mask
+ * `[batch, sequence]` (1 = token, 0 = padding; padding keys get no weight): one fused q/k/v
  * projection (`[width, 3·width]` plus bias, PyTorch's `in_proj` layout), scaled dot-product attention
  * per head, and a biased output projection. Parameters: 4·width² + 4·width, whatever the heads.
  */
@@ -196,6 +200,7 @@ export class MultiHeadSelfAttention extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = firstInput(inputs) as tf.Tensor3D;
+      const mask = Array.isArray(inputs) && inputs.length > 1 ? inputs[1]! : undefined;
       const [b, t, d] = x.shape;
       const h = this.numHeads;
       const dh = d / h;
@@ -204,7 +209,8 @@ export class MultiHeadSelfAttention extends tf.layers.Layer {
       // [b·t, 3d] -> [3, b, h, t, dh]: q, k and v come out head-major from one transpose.
       const heads = tf.transpose(tf.reshape(qkv, [b, t, 3, h, dh]), [2, 0, 3, 1, 4]);
       const [q, k, v] = tf.unstack(heads, 0) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh));
+      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh));
+      if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), MASKED_SCORE), [b, 1, 1, t]));
       const context = tf.matMul(tf.softmax(scores), v);
       const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b * t, d]);
       return tf.reshape(tf.add(tf.matMul(merged, this.outKernel.read()), this.outBias.read()), [b, t, d]);
@@ -231,6 +237,100 @@ export class MultiHeadSelfAttention extends tf.layers.Layer {
   }
 }
 
+/** Options of PaddingMask. */
+export interface PaddingMaskArgs extends SpaceLayerArgs {
+  /** Prepend a 1 for a class token that ClassToken puts in front of the sequence. */
+  prependClass?: boolean;
+}
+
+/**
+ * Turns token ids `[batch, sequence]` into a float mask (1 = token, 0 = padding). Padding is id 0,
+ * tfjs's `maskZero` convention and the greennas text loaders' PAD id.
+ */
+export class PaddingMask extends tf.layers.Layer {
+  /** Name under which tfjs serialises this layer. */
+  static readonly className = 'GreennasSpacePaddingMask';
+  /** Whether a leading 1 stands for a class token. */
+  readonly prependClass: boolean;
+
+  constructor(args: PaddingMaskArgs = {}) {
+    super(args);
+    this.prependClass = args.prependClass ?? false;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const tokens = firstInput(inputs);
+      const mask = tf.cast(tf.notEqual(tokens, 0), 'float32');
+      return this.prependClass ? tf.concat([tf.ones([tokens.shape[0]!, 1]), mask], 1) : mask;
+    });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [batch, seq] = firstShape(inputShape);
+    return [batch ?? null, seq == null ? null : seq + (this.prependClass ? 1 : 0)];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), prependClass: this.prependClass };
+  }
+
+  override getClassName(): string {
+    return PaddingMask.className;
+  }
+}
+
+/** Options of MaskedGlobalPooling. */
+export interface MaskedGlobalPoolingArgs extends SpaceLayerArgs {
+  /** Mean or max over the positions the mask keeps. */
+  mode: 'mean' | 'max';
+}
+
+/**
+ * Mean or max over the unpadded positions of `[batch, sequence, width]`, given `[x, mask]`. A row
+ * that is all padding pools to zeros rather than to a division by zero or a huge negative.
+ */
+export class MaskedGlobalPooling extends tf.layers.Layer {
+  /** Name under which tfjs serialises this layer. */
+  static readonly className = 'GreennasSpaceMaskedGlobalPooling';
+  /** Pooling mode. */
+  readonly mode: 'mean' | 'max';
+
+  constructor(args: MaskedGlobalPoolingArgs) {
+    super(args);
+    if (args.mode !== 'mean' && args.mode !== 'max') throw new Error(`MaskedGlobalPooling mode must be mean or max, got ${String(args.mode)}`);
+    this.mode = args.mode;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      if (!Array.isArray(inputs) || inputs.length !== 2) throw new Error('MaskedGlobalPooling takes [x, mask]');
+      const x = inputs[0] as tf.Tensor3D;
+      const mask = inputs[1] as tf.Tensor2D;
+      const m = tf.expandDims(mask, 2);
+      const kept = tf.sum(mask, 1, true);
+      if (this.mode === 'mean') return tf.div(tf.sum(tf.mul(x, m), 1), tf.maximum(kept, 1));
+      const max = tf.max(tf.add(x, tf.mul(tf.sub(1, m), MASKED_SCORE)), 1);
+      return tf.mul(max, tf.cast(tf.greater(kept, 0), 'float32'));
+    });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [batch, , width] = firstShape(inputShape);
+    return [batch ?? null, width ?? null];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), mode: this.mode };
+  }
+
+  override getClassName(): string {
+    return MaskedGlobalPooling.className;
+  }
+}
+
+tf.serialization.registerClass(PaddingMask);
+tf.serialization.registerClass(MaskedGlobalPooling);
 tf.serialization.registerClass(PositionEmbedding);
 tf.serialization.registerClass(ClassToken);
 tf.serialization.registerClass(FirstToken);
@@ -246,6 +346,8 @@ export interface EncoderLayerOptions {
   name: string;
   /** Seed for the initialisers; unseeded when absent. */
   seed?: number;
+  /** Padding mask `[batch, sequence]` from PaddingMask; attention ignores padded keys when given. */
+  mask?: tf.SymbolicTensor;
 }
 
 /**
@@ -256,7 +358,8 @@ export function encoderLayer(x: tf.SymbolicTensor, options: EncoderLayerOptions)
   const width = x.shape[2];
   if (width == null) throw new Error('encoderLayer needs a fixed width');
   const s = options.seed;
-  const attn = new MultiHeadSelfAttention({ numHeads: options.numHeads, name: `${options.name}_attn`, ...seeded(s, 0) }).apply(x) as tf.SymbolicTensor;
+  const attn = new MultiHeadSelfAttention({ numHeads: options.numHeads, name: `${options.name}_attn`, ...seeded(s, 0) })
+    .apply(options.mask ? [x, options.mask] : x) as tf.SymbolicTensor;
   let y = tf.layers.add({ name: `${options.name}_add1` }).apply([x, attn]) as tf.SymbolicTensor;
   y = tf.layers.layerNormalization({ axis: -1, epsilon: 1e-5, name: `${options.name}_ln1` }).apply(y) as tf.SymbolicTensor;
   let f = tf.layers.dense({ units: options.ffnUnits, activation: 'relu', kernelInitializer: tf.initializers.heNormal(seeded(s, 2)), name: `${options.name}_ffn1` })
