@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { UserError, createRng } from '../../src/core/index.js';
 import { loadSpacePlugin, searchSpaceBehaviourProblems, searchSpaceProblems, type SearchSpace } from '../../src/space/index.js';
@@ -118,6 +119,21 @@ describe('loadSpacePlugin', () => {
     expect(out['good-space.cjs']).toBe('cjs-depth');
     expect(out['syntax-error.mjs']).toMatchObject({ name: 'UserError', code: 'E_USER', cause: 'SyntaxError' });
     expect(out['nope.mjs']).toMatchObject({ name: 'UserError', message: expect.stringMatching(/^--space nope\.mjs: no such file/) });
+  }, 60_000);
+
+  it('loads JavaScript and TypeScript plug-ins inside a worker thread, where trainer workers load them', async () => {
+    const worker = new Worker(join(fixtures, 'load-in-worker.mjs'), {
+      workerData: { loader: pathToFileURL(join(repoRoot, 'src/space/index.ts')).href, cwd: fixtures, plugins: ['good-space.ts', 'good-space.mjs'] },
+    });
+    try {
+      const names = await new Promise((resolveMessage, reject) => {
+        worker.once('message', resolveMessage);
+        worker.once('error', reject);
+      });
+      expect(names).toEqual(['ts-kernel', 'js-grid']);
+    } finally {
+      await worker.terminate();
+    }
   }, 60_000);
 
   it('exercises the space once and names what misbehaves, unless told not to', async () => {
