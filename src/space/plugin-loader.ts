@@ -179,9 +179,15 @@ function pickExport(ns: Record<string, unknown>): unknown {
 }
 
 /**
+ * Spaces already loaded in this thread, by file and modification time: a TypeScript plug-in would
+ * otherwise be compiled and evaluated again (and tsx would add a loader hook) on every call.
+ */
+const loaded = new Map<string, SearchSpace>();
+
+/**
  * Loads a user's search space from a module path (relative to `cwd`), checks it against the
- * SearchSpace contract and returns it. Every problem is a UserError naming the flag, the file, what
- * is wrong and the fix.
+ * SearchSpace contract and returns it; a second call for the same unchanged file returns the same
+ * object. Every problem is a UserError naming the flag, the file, what is wrong and the fix.
  */
 export async function loadSpacePlugin(path: string, options: LoadSpacePluginOptions = {}): Promise<SearchSpace> {
   const flag = options.flag ?? '--space';
@@ -193,6 +199,10 @@ export async function loadSpacePlugin(path: string, options: LoadSpacePluginOpti
   if (!(SPACE_PLUGIN_EXTENSIONS as readonly string[]).includes(ext)) {
     throw new UserError(`${flag} ${path}: a plug-in must be a module file (${SPACE_PLUGIN_EXTENSIONS.join(', ')}), got ${ext || 'no extension'}. Pass the module file.`, { subject: flag });
   }
+  const exercise = options.exercise ?? true;
+  const cacheKey = `${file}@${statSync(file).mtimeMs}${exercise ? '' : ' unchecked'}`;
+  const cached = loaded.get(cacheKey);
+  if (cached) return cached;
   const url = pathToFileURL(file).href;
   let ns: Record<string, unknown>;
   try {
@@ -217,11 +227,12 @@ export async function loadSpacePlugin(path: string, options: LoadSpacePluginOpti
       subject: flag,
     });
   }
-  if (options.exercise ?? true) {
+  if (exercise) {
     const misbehaviour = searchSpaceBehaviourProblems(space as SearchSpace);
     if (misbehaviour.length > 0) {
       throw new UserError(`${flag} ${path}: the search space misbehaves: ${misbehaviour.join('; ')}. Fix the space's methods.`, { subject: flag });
     }
   }
+  loaded.set(cacheKey, space as SearchSpace);
   return space as SearchSpace;
 }

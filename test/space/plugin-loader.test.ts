@@ -39,6 +39,11 @@ describe('loadSpacePlugin', () => {
     expect(() => space.validate({ kernel: 4 })).toThrow(/arch\.kernel must be one of 3, 5, 7; got 4/);
   });
 
+  it('returns the same space for the same file on a second load', async () => {
+    const first = await loadSpacePlugin('./good-space.ts', { cwd: fixtures });
+    expect(await loadSpacePlugin(join(fixtures, 'good-space.ts'))).toBe(first);
+  });
+
   it('loads a folder through its index module, and absolute paths', async () => {
     expect((await loadSpacePlugin('folder-space', { cwd: fixtures })).name).toBe('js-grid');
     expect((await loadSpacePlugin(join(fixtures, 'good-space.mjs'))).name).toBe('js-grid');
