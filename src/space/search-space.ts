@@ -37,6 +37,11 @@ export interface Cost {
 export interface TableEvaluationContext {
   /** Dataset id the search runs on. */
   dataset: string;
+  /**
+   * Metric names the run needs (its objectives' `requires`). A value missing for one of these fails
+   * the trial with the table's reason; without this list the space returns whatever values it has.
+   */
+  metrics?: readonly string[];
 }
 
 /**
