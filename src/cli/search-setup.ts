@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UserError, type MetricSpec } from '../core/index.js';
 import type { StrategyDefinition } from '../controller/index.js';
 import { strategies, DEFAULT_STRATEGY } from '../controller/strategies/index.js';
-import { buildObjectives, mnasRewardObjective, type Objective } from '../objectives/index.js';
+import { buildMnasObjective, buildObjectives, MNAS_DEFAULT_EXPONENT, type Objective } from '../objectives/index.js';
 import { TableEvaluator, loadSpacePlugin, type Evaluator, type SearchSpace } from '../space/index.js';
 import { builtinSpaces } from './builtin-spaces.js';
 import { positiveInt } from './options.js';
@@ -13,8 +13,6 @@ import { positiveInt } from './options.js';
 export const DEFAULT_SPACE = 'nasbench201';
 /** Default number of evaluations. */
 export const DEFAULT_TRIALS = 100;
-/** MnasNet's exponent for both sides of the latency target. */
-export const DEFAULT_MNAS_EXPONENT = -0.07;
 
 /** The search flags as yargs gives them (strings, so that validation and messages are ours). */
 export interface SearchFlags {
@@ -102,7 +100,7 @@ function objectivesFor(settings: Pick<SearchSettings, 'objectives' | 'reward' | 
   if (settings.latencyTarget === undefined) {
     throw new UserError(`--reward mnas needs --latency-target T (in ${lat.unit}), the latency the reward is centred on. Fix: add e.g. --latency-target 5.`, { subject: '--latency-target' });
   }
-  return [mnasRewardObjective({ accuracy: acc, latency: lat, targetLatency: settings.latencyTarget, alpha: settings.alpha, beta: settings.beta })];
+  return [buildMnasObjective(specs, { accuracyMetric: acc.name, latencyMetric: lat.name, targetLatencyMs: settings.latencyTarget, alpha: settings.alpha, beta: settings.beta })];
 }
 
 function strategyFor(name: string): StrategyDefinition {
@@ -138,7 +136,7 @@ export async function resolveSettings(flags: SearchFlags): Promise<SearchSetting
     : defaultObjectives(specs);
   if (objectives.length === 0) throw new UserError(`--objectives is empty. Fix: name at least one metric, e.g. --objectives accuracy.`, { subject: '--objectives' });
   const settings: SearchSettings = {
-    space: storedSpace, dataset, objectives, reward, alpha: DEFAULT_MNAS_EXPONENT, beta: DEFAULT_MNAS_EXPONENT, strategy, trials, seed,
+    space: storedSpace, dataset, objectives, reward, alpha: MNAS_DEFAULT_EXPONENT, beta: MNAS_DEFAULT_EXPONENT, strategy, trials, seed,
   };
   if (flags.latencyTarget !== undefined) {
     settings.latencyTarget = finiteNumber('--latency-target', flags.latencyTarget);
