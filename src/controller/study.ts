@@ -233,9 +233,9 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
         : { state: 'failed', error, durationMs, tellSeq, backend: evaluator.backend, worker },
       frontArg,
     );
-    record({ ...trial, state: losses ? 'complete' : 'failed' }, losses);
-    const saved = (await store.getTrial(trial.id)) as TrialRecord;
-    options.onTrial?.(saved, progress());
+    const done: TrialRecord = { ...trial, state: losses ? 'complete' : 'failed', metrics: losses ? (metrics ?? []) : [], error, durationMs, tellSeq: tellSeq };
+    record(done, losses);
+    options.onTrial?.(done, progress());
   };
 
   const launch = (p: Proposal<A>) => {
