@@ -107,6 +107,14 @@ export abstract class CumulativeMeter implements EnergyMeter {
 
   private prepared: Promise<void> | undefined;
 
+  /**
+   * Takes a sample now (what the background timer does while a window is open). Call it yourself
+   * when driving the meter without timers, e.g. at least once per counter wrap period.
+   */
+  async poll(): Promise<void> {
+    if (this.windows.size > 0) await this.sample();
+  }
+
   /** Takes a sample now, serialised behind any sample already in flight. */
   protected sample(): Promise<CumulativeSample> {
     const next = this.queue.then(async () => {

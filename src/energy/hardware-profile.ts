@@ -187,7 +187,7 @@ export function loadHardwareProfiles(dir: string = defaultProfilesDir()): Hardwa
 
 /** What this machine looks like, for matching profiles. */
 export interface MachineFacts {
-  /** /proc/cpuinfo `model name` of the first CPU, or null. */
+  /** /proc/cpuinfo `model name` of the first CPU (or the board `Model` on a Pi), or null. */
   cpuModel: string | null;
   /** Logical CPUs the OS shows. */
   logicalCpus: number;
@@ -199,7 +199,9 @@ export interface MachineFacts {
 export function readMachineFacts(gpuNames: string[] = [], cpuinfoPath = '/proc/cpuinfo'): MachineFacts {
   let cpuModel: string | null = null;
   try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync(cpuinfoPath, 'utf8'));
+    const text = readFileSync(cpuinfoPath, 'utf8');
+    // x86 kernels print `model name`; Raspberry Pi (arm64) kernels print the board as `Model`.
+    const m = /^model name\s*:\s*(.+)$/m.exec(text) ?? /^Model\s*:\s*(.+)$/m.exec(text);
     cpuModel = m?.[1]?.trim() ?? null;
   } catch {
     cpuModel = null;

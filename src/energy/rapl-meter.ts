@@ -174,6 +174,8 @@ export interface RaplMeterOptions {
   sampleIntervalMs?: number;
   /** File access (tests inject failures). */
   fs?: PowercapFs;
+  /** Monotonic clock in milliseconds (tests). */
+  now?: () => number;
 }
 
 /** Energy from Linux powercap RAPL counters: CPU packages and their DRAM, wraparound handled. */
@@ -188,7 +190,10 @@ export class RaplMeter extends CumulativeMeter {
     super(options.sampleIntervalMs ?? DEFAULT_RAPL_SAMPLE_INTERVAL_MS);
     this.powercapRoot = options.powercapRoot ?? DEFAULT_POWERCAP_ROOT;
     this.fs = options.fs ?? nodePowercapFs;
+    this.now = options.now ?? (() => performance.now());
   }
+
+  private readonly now: () => number;
 
   async probe(): Promise<MeterProbe> {
     try {
@@ -260,7 +265,7 @@ export class RaplMeter extends CumulativeMeter {
       joules.set(s.zone.domain, s.accumulatedUj);
       raw[s.zone.domain] = { energyUj: current, wraps: s.wraps, maxEnergyRangeUj: s.zone.maxEnergyRangeUj };
     }
-    return { atMs: performance.now(), joules, unitsPerJ: 1e6, raw };
+    return { atMs: this.now(), joules, unitsPerJ: 1e6, raw };
   }
 
   protected override windowDetail(start: CumulativeSample, end: CumulativeSample): Record<string, unknown> {
