@@ -56,7 +56,8 @@ interface GpuState {
   lastCounterMj?: number;
   lastPowerMw?: number;
   lastAtMs?: number;
-  accumulatedMj: number;
+  /** Cumulative µJ: integer for counters (mJ × 1000) and for polls at whole-ms times, so differences stay exact. */
+  accumulatedUj: number;
 }
 
 /** Options for an NvmlMeter; every outside dependency is injectable for tests without a GPU. */
@@ -146,7 +147,7 @@ export class NvmlMeter extends CumulativeMeter {
         const lib = this.backend.library;
         try {
           lib.totalEnergyMj(gpu.index);
-          states.push({ gpu, mode: 'counter', accumulatedMj: 0 });
+          states.push({ gpu, mode: 'counter', accumulatedUj: 0 });
           continue;
         } catch (err) {
           if (!(err instanceof NvmlCallError && err.nvmlCode === NVML_ERROR_NOT_SUPPORTED)) {
@@ -155,7 +156,7 @@ export class NvmlMeter extends CumulativeMeter {
         }
         try {
           lib.powerMw(gpu.index);
-          states.push({ gpu, mode: 'polled', accumulatedMj: 0 });
+          states.push({ gpu, mode: 'polled', accumulatedUj: 0 });
         } catch (err) {
           return { meter: 'nvml', available: false, reason: `GPU ${gpu.index} (${gpu.name}) has neither an energy counter nor a power reading: ${(err as Error).message}`, fix };
         }
@@ -163,7 +164,7 @@ export class NvmlMeter extends CumulativeMeter {
         if (smiPower?.get(gpu.index) == null) {
           return { meter: 'nvml', available: false, reason: `nvidia-smi reports no power.draw for GPU ${gpu.index} (${gpu.name})`, fix };
         }
-        states.push({ gpu, mode: 'polled', accumulatedMj: 0 });
+        states.push({ gpu, mode: 'polled', accumulatedUj: 0 });
       }
     }
     this.states = states;
@@ -213,16 +214,15 @@ export class NvmlMeter extends CumulativeMeter {
         const mj = backend.library.totalEnergyMj(s.gpu.index);
         if (s.lastCounterMj !== undefined) {
           if (mj < s.lastCounterMj) this.channelTrouble.set(`reset:${domain}`, (this.channelTrouble.get(`reset:${domain}`) ?? 0) + 1);
-          else s.accumulatedMj += mj - s.lastCounterMj;
+          else s.accumulatedUj += (mj - s.lastCounterMj) * 1000;
         }
         s.lastCounterMj = mj;
         raw[domain] = { totalEnergyMj: mj };
       } else {
         const mw = backend.kind === 'nvml' ? backend.library.powerMw(s.gpu.index) : wattsToMw(smi?.get(s.gpu.index), s.gpu);
         if (s.lastPowerMw !== undefined && s.lastAtMs !== undefined) {
-          const dtS = (atMs - s.lastAtMs) / 1000;
-          // Trapezoid rule: mW × s = mJ.
-          s.accumulatedMj += ((s.lastPowerMw + mw) / 2) * dtS;
+          // Trapezoid rule: mW × ms = µJ.
+          s.accumulatedUj += ((s.lastPowerMw + mw) * (atMs - s.lastAtMs)) / 2;
           if (this.sampleIntervalMs > 0 && atMs - s.lastAtMs > 3 * this.sampleIntervalMs && this.openWindows().length > 0) {
             this.channelTrouble.set(`sparse:${domain}`, (this.channelTrouble.get(`sparse:${domain}`) ?? 0) + 1);
           }
@@ -231,9 +231,9 @@ export class NvmlMeter extends CumulativeMeter {
         s.lastAtMs = atMs;
         raw[domain] = { powerMw: mw };
       }
-      joules.set(domain, s.accumulatedMj);
+      joules.set(domain, s.accumulatedUj);
     }
-    return { atMs, joules, unitsPerJ: 1e3, raw };
+    return { atMs, joules, unitsPerJ: 1e6, raw };
   }
 
   protected override windowDetail(start: CumulativeSample, end: CumulativeSample): Record<string, unknown> {
@@ -255,5 +255,6 @@ export class NvmlMeter extends CumulativeMeter {
 
 function wattsToMw(w: number | null | undefined, gpu: GpuInfo): number {
   if (w == null) throw new Error(`nvidia-smi stopped reporting power.draw for GPU ${gpu.index} (${gpu.uuid})`);
-  return w * 1000;
+  // nvidia-smi prints watts with two decimals, so whole milliwatts lose nothing.
+  return Math.round(w * 1000);
 }
