@@ -43,7 +43,14 @@ export class EstimateMeter implements EnergyMeter {
     this.now = options.now ?? (() => performance.now());
   }
 
-  async probe(): Promise<MeterProbe> {
+  private probed: Promise<MeterProbe> | undefined;
+
+  probe(): Promise<MeterProbe> {
+    this.probed ??= this.doProbe();
+    return this.probed;
+  }
+
+  private async doProbe(): Promise<MeterProbe> {
     const p = this.profile;
     if (p.kind === 'gpu' || !p.logicalCpus) {
       return {

@@ -1,0 +1,52 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/index.js';
+import { loadHardwareProfiles, selectMeter } from '../../src/energy/index.js';
+import { ENERGY_FIXTURES, noNvml, noSmi, recordedNvml } from './recorded-nvml.js';
+
+const profiles = loadHardwareProfiles();
+const cpuProfile = profiles.find((p) => p.id === 'amd-epyc-vm-2vcpu')!;
+const temps: string[] = [];
+afterEach(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('selectMeter', () => {
+  it('auto picks the best available and says why each better one is not', async () => {
+    const { meter, probes } = await selectMeter({ profile: cpuProfile, powercapRoot: '/nonexistent', nvml: { loadLibrary: noNvml, runCommand: noSmi } });
+    expect(meter.name).toBe('estimate');
+    expect(probes.map((p) => [p.meter, p.available])).toEqual([['nvml', false], ['rapl', false], ['estimate', true]]);
+    expect(probes[0]!.reason).toMatch(/no NVIDIA GPU found/);
+    expect(probes[1]!.reason).toMatch(/does not exist/);
+  });
+
+  it('auto prefers RAPL counters to the estimate, and NVML to RAPL', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'greennas-sel-'));
+    temps.push(root);
+    cpSync(join(ENERGY_FIXTURES, 'powercap-amd'), root, { recursive: true });
+    const rapl = await selectMeter({ profile: cpuProfile, powercapRoot: root, nvml: { loadLibrary: noNvml, runCommand: noSmi } });
+    expect(rapl.meter.name).toBe('rapl');
+    const rec = recordedNvml('nvml-h100x2-counter.json');
+    const nvml = await selectMeter({ profile: cpuProfile, powercapRoot: root, nvml: { loadLibrary: rec.load, cudaVisibleDevices: undefined } });
+    expect(nvml.meter.name).toBe('nvml');
+    expect(nvml.probes).toHaveLength(1);
+    await nvml.meter.close();
+  });
+
+  it('falls through to none when even the estimate cannot run (GPU profile, no GPU)', async () => {
+    const gpuProfile = profiles.find((p) => p.id === 'nvidia-a100-sxm4-80gb')!;
+    const { meter, probes } = await selectMeter({ profile: gpuProfile, powercapRoot: '/nonexistent', nvml: { loadLibrary: noNvml, runCommand: noSmi } });
+    expect(meter.name).toBe('none');
+    expect(probes.map((p) => p.available)).toEqual([false, false, false, true]);
+  });
+
+  it('a forced meter never falls back silently', async () => {
+    await expect(selectMeter({ meter: 'rapl', profile: cpuProfile, powercapRoot: '/nonexistent' })).rejects.toThrow(UserError);
+    await expect(selectMeter({ meter: 'rapl', profile: cpuProfile, powercapRoot: '/nonexistent' })).rejects.toThrow(/--meter rapl is not available: \/nonexistent does not exist.*Fix: /);
+    await expect(selectMeter({ meter: 'bogus' as never, profile: cpuProfile })).rejects.toThrow(/--meter 'bogus' is not a meter/);
+    const forced = await selectMeter({ meter: 'none', profile: cpuProfile });
+    expect(forced.meter.name).toBe('none');
+  });
+});
