@@ -91,3 +91,26 @@ export function procStatAvailable(): boolean {
     return false;
   }
 }
+
+/**
+ * CPU time of the calling thread only, for per-worker attribution: on Linux /proc/thread-self/stat
+ * (Linux 3.17+) is the stat of whichever thread reads it, and synchronous fs calls run on the calling
+ * JS thread, so a worker thread sees its own utime + stime (clock-tick resolution). Elsewhere it uses
+ * process.threadCpuUsage() where Node has it (23.9+), else throws.
+ */
+export const threadCpuTime: CpuTimeSource = {
+  name: 'thread',
+  cpuSeconds: () => {
+    try {
+      const t = parseProcStat(readFileSync('/proc/thread-self/stat', 'utf8'));
+      return (t.utime + t.stime) / clockTicksPerSecond();
+    } catch (err) {
+      const own = (process as unknown as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+      if (own) {
+        const u = own.call(process);
+        return (u.user + u.system) / 1e6;
+      }
+      throw new Error(`per-thread CPU time is unavailable here (${(err as Error).message})`);
+    }
+  },
+};

@@ -39,6 +39,8 @@ export interface NvmlLibrary {
 /** The library's file name on Linux (the unversioned .so is only present with the dev package). */
 export const NVML_LIBRARY_FILES = ['libnvidia-ml.so.1', 'libnvidia-ml.so'];
 
+let deviceTypeDeclared = false;
+
 /** Result of trying to load NVML: the library, or why it could not be loaded. */
 export type NvmlLoadResult = { ok: true; library: NvmlLibrary; path: string } | { ok: false; reason: string };
 
@@ -69,8 +71,11 @@ export async function loadNvmlLibrary(files: readonly string[] = NVML_LIBRARY_FI
   }
   if (!lib) return { ok: false, reason: `libnvidia-ml could not be loaded (${failures.join('; ')}); no NVIDIA driver on this machine` };
   try {
-    // nvmlDevice_t is an opaque handle; koffi passes it back and forth as a pointer.
-    const device = koffi.pointer('nvmlDevice_t', koffi.opaque());
+    // nvmlDevice_t is an opaque handle; koffi names types globally, so declare it once per process.
+    if (!deviceTypeDeclared) {
+      koffi.pointer('nvmlDevice_t', koffi.opaque());
+      deviceTypeDeclared = true;
+    }
     const init = lib.func('int nvmlInit_v2()');
     const shutdown = lib.func('int nvmlShutdown()');
     const errorString = lib.func('const char *nvmlErrorString(int result)');
@@ -80,7 +85,6 @@ export async function loadNvmlLibrary(files: readonly string[] = NVML_LIBRARY_FI
     const getName = lib.func('int nvmlDeviceGetName(nvmlDevice_t device, _Out_ uint8_t *name, unsigned int length)');
     const getEnergy = lib.func('int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, _Out_ unsigned long long *energy)');
     const getPower = lib.func('int nvmlDeviceGetPowerUsage(nvmlDevice_t device, _Out_ unsigned int *power)');
-    void device;
     const check = (fn: string, rc: number) => {
       if (rc !== 0) throw new NvmlCallError(fn, rc, String(errorString(rc)));
     };

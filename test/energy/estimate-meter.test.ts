@@ -95,3 +95,31 @@ describe('CPU time sources', () => {
     expect(used).toBeLessThan(5);
   });
 });
+
+describe('threadCpuTime (per-worker attribution input)', () => {
+  it("counts a worker thread's own CPU time, not the rest of the process", async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { threadCpuTime } = await import('../../src/energy/index.js');
+    const mainBefore = threadCpuTime.cpuSeconds();
+    const processBefore = processCpuTime.cpuSeconds();
+    // The worker spins ~0.4 s of CPU and reports threadCpuTime as the built module computes it there.
+    const built = new URL('../../dist/src/energy/cpu-time.js', import.meta.url).href;
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(built)}).then(({ threadCpuTime }) => {
+        const before = threadCpuTime.cpuSeconds(); const t = Date.now() + 400; let x = 0; while (Date.now() < t) x += Math.sqrt(x + 1);
+        parentPort.postMessage(threadCpuTime.cpuSeconds() - before);
+      });`;
+    const workerCpuS = await new Promise<number>((resolve, reject) => {
+      const w = new Worker(code, { eval: true });
+      w.once('message', (v: number) => { resolve(v); void w.terminate(); });
+      w.once('error', reject);
+    });
+    const mainUsed = threadCpuTime.cpuSeconds() - mainBefore;
+    const processUsed = processCpuTime.cpuSeconds() - processBefore;
+    expect(workerCpuS).toBeGreaterThan(0.1);
+    expect(processUsed).toBeGreaterThanOrEqual(workerCpuS - 0.02);
+    // The main thread only waited; its own figure must not include the worker's spin.
+    expect(mainUsed).toBeLessThan(workerCpuS);
+  });
+});
