@@ -121,6 +121,9 @@ export function validateHardwareProfile(value: unknown, file: string): HardwareP
   for (const [i, m] of (o.preferredMeters as unknown[]).entries()) {
     if (!METERS.includes(m as MeterName)) fail(`preferredMeters[${i}]`, `must be one of ${METERS.join(', ')}, got ${JSON.stringify(m)}`);
   }
+  if (kind === 'gpu' && (o.preferredMeters as unknown[]).includes('estimate')) {
+    fail('preferredMeters', "must not list 'estimate' for a gpu: the estimate meter models CPU load only");
+  }
   if (o.gridRegion !== null && (typeof o.gridRegion !== 'string' || o.gridRegion === '')) fail('gridRegion', 'must be a region code string or null');
   let detect: ProfileDetection | undefined;
   if (o.detect !== undefined) {

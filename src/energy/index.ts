@@ -14,3 +14,4 @@ export * from './select-meter.js';
 export * from './hardware-profile.js';
 export * from './grid-intensity.js';
 export * from './carbon.js';
+export * from './energy-setup.js';

@@ -50,3 +50,19 @@ describe('selectMeter', () => {
     expect(forced.meter.name).toBe('none');
   });
 });
+
+describe('resolveEnergySetup', () => {
+  it('validates every flag before probing and returns meter, profile and carbon with provenance', async () => {
+    const { resolveEnergySetup } = await import('../../src/energy/index.js');
+    const setup = await resolveEnergySetup({ meter: 'estimate', profile: 'laptop-x86-cpu', region: 'de', pue: 1.1 });
+    expect(setup.meter.name).toBe('estimate');
+    expect(setup.profile.id).toBe('laptop-x86-cpu');
+    expect(setup.profileChosenBy).toBe('flag');
+    expect(setup.carbon).toMatchObject({ region: 'DE', intensityGPerKwh: 381, pue: 1.1 });
+    await expect(resolveEnergySetup({ meter: 'watts' })).rejects.toThrow(/--meter 'watts' is not a meter/);
+    await expect(resolveEnergySetup({ sampleIntervalMs: 0.5 })).rejects.toThrow(/--sample-interval-ms must be a positive whole number/);
+    await expect(resolveEnergySetup({ profile: 'nope' })).rejects.toThrow(/--profile 'nope'/);
+    await expect(resolveEnergySetup({ region: 'XX' })).rejects.toThrow(/--region 'XX'/);
+    await expect(resolveEnergySetup({ profilesDir: '/nonexistent/profiles' })).rejects.toThrow(/cannot read hardware profiles folder .*Fix: point --profiles-dir/);
+  });
+});

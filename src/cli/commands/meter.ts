@@ -6,24 +6,29 @@ import {
   carbonFromJoules,
   childrenCpuTime,
   DEFAULT_POWERCAP_ROOT,
-  defaultProfilesDir,
-  loadHardwareProfiles,
   METER_CHOICES,
   procStatAvailable,
-  readMachineFacts,
-  resolveCarbonSettings,
-  resolveHardwareProfile,
-  selectMeter,
+  resolveEnergySetup,
   type CpuTimeSource,
+  type EnergyFlags,
   type Measurement,
-  type MeterChoice,
 } from '../../energy/index.js';
 import { positiveInt, printJson } from '../options.js';
 
-interface MeterArgs {
-  command?: (string | number)[];
-  '--'?: (string | number)[];
-  json: boolean;
+/** The energy flags, shared with any command that meters work (e.g. the search). */
+export const energyOptions = {
+  meter: { type: 'string', default: 'auto', describe: `Energy meter: ${METER_CHOICES.join(', ')} (auto picks the best available)`, requiresArg: true },
+  'powercap-root': { type: 'string', default: DEFAULT_POWERCAP_ROOT, describe: 'Folder holding the RAPL powercap zones', requiresArg: true },
+  profile: { type: 'string', describe: 'Hardware profile id for estimates (default: detected, else generic; see greennas profiles)', requiresArg: true },
+  'profiles-dir': { type: 'string', describe: 'Folder of hardware profile JSON files (default: the shipped hardware-profiles/)', requiresArg: true },
+  region: { type: 'string', describe: "Grid region for carbon intensity, e.g. FR, DE, WORLD (default: the profile's, else WORLD)", requiresArg: true },
+  'carbon-intensity': { type: 'number', describe: 'Grid carbon intensity in g CO2e per kWh (overrides --region)', requiresArg: true },
+  pue: { type: 'number', describe: 'Data-centre power usage effectiveness, >= 1 (default 1.0: device energy only)', requiresArg: true },
+  'sample-interval-ms': { type: 'number', describe: 'Background sampling/polling period of the meter in milliseconds', requiresArg: true },
+} as const;
+
+/** Parsed values of energyOptions. */
+export interface EnergyArgs {
   meter: string;
   'powercap-root': string;
   profile?: string;
@@ -32,6 +37,26 @@ interface MeterArgs {
   'carbon-intensity'?: number;
   pue?: number;
   'sample-interval-ms'?: number;
+}
+
+/** Maps parsed energy flags to EnergyFlags for resolveEnergySetup. */
+export function energyFlagsFrom(argv: EnergyArgs): EnergyFlags {
+  return {
+    meter: argv.meter,
+    powercapRoot: argv['powercap-root'],
+    profile: argv.profile,
+    profilesDir: argv['profiles-dir'],
+    region: argv.region,
+    carbonIntensityGPerKwh: argv['carbon-intensity'],
+    pue: argv.pue,
+    sampleIntervalMs: argv['sample-interval-ms'] === undefined ? undefined : positiveInt('--sample-interval-ms', argv['sample-interval-ms']),
+  };
+}
+
+interface MeterArgs extends EnergyArgs {
+  command?: (string | number)[];
+  '--'?: (string | number)[];
+  json: boolean;
 }
 
 /** Exit status a shell reports for a process killed by `signal` (128 + signal number). */
@@ -80,15 +105,8 @@ export const meterCommand: CommandModule<object, MeterArgs> = {
       .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
       .positional('command', { type: 'string', array: true, describe: 'The command to measure and its arguments, after --' })
       .options({
-        json: { type: 'boolean', default: false, describe: 'Print one JSON object on stdout (the command\'s stdout goes to stderr)' },
-        meter: { type: 'string', default: 'auto', describe: `Energy meter: ${METER_CHOICES.join(', ')} (auto picks the best available)`, requiresArg: true },
-        'powercap-root': { type: 'string', default: DEFAULT_POWERCAP_ROOT, describe: 'Folder holding the RAPL powercap zones', requiresArg: true },
-        profile: { type: 'string', describe: 'Hardware profile id for estimates (default: detected, else generic; see greennas profiles)', requiresArg: true },
-        'profiles-dir': { type: 'string', describe: 'Folder of hardware profile JSON files (default: the shipped hardware-profiles/)', requiresArg: true },
-        region: { type: 'string', describe: 'Grid region for carbon intensity, e.g. FR, DE, WORLD (default: the profile\'s, else WORLD)', requiresArg: true },
-        'carbon-intensity': { type: 'number', describe: 'Grid carbon intensity in g CO2e per kWh (overrides --region)', requiresArg: true },
-        pue: { type: 'number', describe: 'Data-centre power usage effectiveness, >= 1 (default 1.0: device energy only)', requiresArg: true },
-        'sample-interval-ms': { type: 'number', describe: 'Background sampling/polling period of the meter in milliseconds', requiresArg: true },
+        json: { type: 'boolean', default: false, describe: "Print one JSON object on stdout (the command's stdout goes to stderr)" },
+        ...energyOptions,
       })
       .example('$0 meter -- sleep 1', 'Measure a command')
       .example('$0 meter --json --meter rapl --region FR -- python3 train.py', 'Force RAPL, French grid, JSON out') as unknown as Argv<MeterArgs>,
@@ -97,18 +115,12 @@ export const meterCommand: CommandModule<object, MeterArgs> = {
     const words = [...(argv.command ?? []), ...(argv['--'] ?? [])].map(String);
     const [file, ...args] = words;
     if (!file) throw new UserError('no command to measure. Fix: put it after --, e.g. greennas meter -- sleep 1.', { subject: 'COMMAND' });
-    if (!(METER_CHOICES as readonly string[]).includes(argv.meter)) {
-      throw new UserError(`--meter '${argv.meter}' is not a meter. Fix: pass one of ${METER_CHOICES.join(', ')}.`, { subject: '--meter' });
-    }
-    const sampleIntervalMs = argv['sample-interval-ms'] === undefined ? undefined : positiveInt('--sample-interval-ms', argv['sample-interval-ms']);
-    // Validate every flag before the command runs.
-    const profiles = loadHardwareProfiles(argv['profiles-dir'] ?? defaultProfilesDir());
-    const { profile, chosenBy } = resolveHardwareProfile(profiles, argv.profile, readMachineFacts());
-    const carbon = resolveCarbonSettings({ region: argv.region, carbonIntensityGPerKwh: argv['carbon-intensity'], pue: argv.pue, profileRegion: profile.gridRegion });
+    // Child CPU time: what the kernel adds to our cutime/cstime when the command is reaped (Linux).
     const cpuTime: CpuTimeSource = procStatAvailable()
       ? childrenCpuTime()
       : { name: 'children', cpuSeconds: () => { throw new Error('child CPU time needs /proc/self/stat (Linux)'); } };
-    const { meter, probes } = await selectMeter({ meter: argv.meter as MeterChoice, profile, powercapRoot: argv['powercap-root'], sampleIntervalMs, cpuTime });
+    // Every flag is validated here, before the command runs.
+    const { meter, probes, profile, profileChosenBy: chosenBy, carbon } = await resolveEnergySetup({ ...energyFlagsFrom(argv), cpuTime });
     for (const p of probes) {
       process.stderr.write(p.available ? `greennas: meter ${p.meter}: ${p.reason}\n` : `greennas: meter ${p.meter} not available: ${p.reason}\n`);
     }
