@@ -68,7 +68,7 @@ export const GENERIC_PROFILE_ID = 'generic-x86-server-cpu';
 
 const KINDS: readonly DeviceKind[] = ['gpu', 'cpu', 'soc', 'vm-share'];
 const BASES: readonly FigureBasis[] = ['datasheet', 'measured', 'derived', 'assumption'];
-const METERS: readonly MeterName[] = ['rapl', 'nvml', 'estimate', 'none'];
+const METERS: readonly MeterName[] = ['nvml+rapl', 'rapl', 'nvml', 'estimate', 'none'];
 const TOP_FIELDS = ['$comment', 'id', 'name', 'kind', 'idleW', 'maxW', 'logicalCpus', 'peakFlops', 'peakFlopsPrecision', 'memoryBandwidthBytesPerS', 'preferredMeters', 'gridRegion', 'detect', 'notes'];
 const FIGURE_UNITS: Record<string, string> = { idleW: 'W', maxW: 'W', logicalCpus: 'count', peakFlops: 'FLOP/s', memoryBandwidthBytesPerS: 'B/s' };
 

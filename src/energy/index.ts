@@ -10,6 +10,7 @@ export * from './nvml-meter.js';
 export * from './cpu-time.js';
 export * from './estimate-meter.js';
 export * from './none-meter.js';
+export * from './combined-meter.js';
 export * from './select-meter.js';
 export * from './hardware-profile.js';
 export * from './grid-intensity.js';

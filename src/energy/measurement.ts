@@ -6,8 +6,8 @@ import type { MetricValue } from '../core/index.js';
  */
 export type EnergySource = 'counter' | 'polled' | 'estimated' | 'none';
 
-/** The meters greennas ships; `auto` lets probing choose. */
-export type MeterName = 'rapl' | 'nvml' | 'estimate' | 'none';
+/** The meters greennas ships (`nvml+rapl` reads both GPU and CPU counters); `auto` lets probing choose. */
+export type MeterName = 'rapl' | 'nvml' | 'nvml+rapl' | 'estimate' | 'none';
 
 /** A reason a measurement is not a clean reading; stored with the figure, never silently dropped. */
 export type MeasurementFlag =

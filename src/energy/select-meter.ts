@@ -1,5 +1,6 @@
 import { UserError } from '../core/index.js';
 import type { EnergyMeter, MeterProbe } from './energy-meter.js';
+import { CombinedMeter } from './combined-meter.js';
 import { EstimateMeter } from './estimate-meter.js';
 import type { CpuTimeSource } from './cpu-time.js';
 import type { HardwareProfile } from './hardware-profile.js';
@@ -9,12 +10,15 @@ import { NvmlMeter, type NvmlMeterOptions } from './nvml-meter.js';
 import { RaplMeter, type PowercapFs } from './rapl-meter.js';
 
 /** Every meter name `--meter` accepts; `auto` probes and picks the best available. */
-export const METER_CHOICES = ['auto', 'nvml', 'rapl', 'estimate', 'none'] as const;
+export const METER_CHOICES = ['auto', 'nvml+rapl', 'nvml', 'rapl', 'estimate', 'none'] as const;
 
 /** A `--meter` value. */
 export type MeterChoice = (typeof METER_CHOICES)[number];
 
-/** Best first: measured GPU counters, measured CPU counters, the estimate, then nothing. */
+/**
+ * Best first: measured GPU counters, measured CPU counters, the estimate, then nothing. When both
+ * nvml and rapl are available, auto uses them together (`nvml+rapl`).
+ */
 export const AUTO_METER_ORDER: readonly MeterName[] = ['nvml', 'rapl', 'estimate', 'none'];
 
 /** What selectMeter needs to build and probe meters. */
@@ -48,6 +52,7 @@ export function createMeter(name: MeterName, options: MeterSelectionOptions): En
   switch (name) {
     case 'rapl': return new RaplMeter({ powercapRoot: options.powercapRoot, sampleIntervalMs: options.sampleIntervalMs, fs: options.powercapFs });
     case 'nvml': return new NvmlMeter({ ...options.nvml, sampleIntervalMs: options.sampleIntervalMs });
+    case 'nvml+rapl': return new CombinedMeter([createMeter('nvml', options), createMeter('rapl', options)]);
     case 'estimate': return new EstimateMeter({ profile: options.profile, cpuTime: options.cpuTime });
     case 'none': return new NoneMeter();
   }
@@ -73,13 +78,26 @@ export async function selectMeter(options: MeterSelectionOptions): Promise<Meter
     return { meter, probes: [probe] };
   }
   const probes: MeterProbe[] = [];
+  const counters: EnergyMeter[] = [];
   for (const name of AUTO_METER_ORDER) {
+    // The estimate and none are fallbacks only: not even probed once a counter meter is available.
+    if ((name === 'estimate' || name === 'none') && counters.length > 0) break;
     const meter = createMeter(name, options);
     const probe = await meter.probe();
     probes.push(probe);
-    if (probe.available) return { meter, probes };
-    await meter.close();
+    if (!probe.available) {
+      await meter.close();
+      continue;
+    }
+    // Counter meters accumulate (GPU and CPU together); the estimate and none are only fallbacks.
+    if (name === 'nvml' || name === 'rapl') {
+      counters.push(meter);
+      continue;
+    }
+    return { meter, probes };
   }
+  if (counters.length === 1) return { meter: counters[0] as EnergyMeter, probes };
+  if (counters.length > 1) return { meter: new CombinedMeter(counters), probes };
   // Unreachable: the none meter is always available.
   throw new Error('no meter available, not even none');
 }

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,17 +22,28 @@ describe('selectMeter', () => {
     expect(probes[1]!.reason).toMatch(/does not exist/);
   });
 
-  it('auto prefers RAPL counters to the estimate, and NVML to RAPL', async () => {
+  it('auto prefers RAPL counters to the estimate, and reads NVML and RAPL together when both exist', async () => {
     const root = mkdtempSync(join(tmpdir(), 'greennas-sel-'));
     temps.push(root);
     cpSync(join(ENERGY_FIXTURES, 'powercap-amd'), root, { recursive: true });
     const rapl = await selectMeter({ profile: cpuProfile, powercapRoot: root, nvml: { loadLibrary: noNvml, runCommand: noSmi } });
     expect(rapl.meter.name).toBe('rapl');
+    expect(rapl.probes.map((p) => p.meter)).toEqual(['nvml', 'rapl']); // the estimate is not even probed
     const rec = recordedNvml('nvml-h100x2-counter.json');
-    const nvml = await selectMeter({ profile: cpuProfile, powercapRoot: root, nvml: { loadLibrary: rec.load, cudaVisibleDevices: undefined } });
-    expect(nvml.meter.name).toBe('nvml');
-    expect(nvml.probes).toHaveLength(1);
-    await nvml.meter.close();
+    const both = await selectMeter({ profile: cpuProfile, powercapRoot: root, sampleIntervalMs: 0, nvml: { loadLibrary: rec.load, cudaVisibleDevices: undefined } });
+    expect(both.meter.name).toBe('nvml+rapl');
+    expect(both.probes.map((p) => [p.meter, p.available])).toEqual([['nvml', true], ['rapl', true]]);
+    await both.meter.begin('trial');
+    writeFileSync(join(root, 'amd-rapl:0', 'energy_uj'), '44500000\n'); // +2.5 J on the CPU package
+    const m = await both.meter.end('trial');
+    await both.meter.close();
+    // GPUs: (918275150250 − 918273650000) + (402118011500 − 402117301000) mJ = 1500.25 + 710.5 J
+    expect(m.energyJ?.byDomain).toEqual({ gpu0: 1500.25, gpu1: 710.5, 'package-0': 2.5 });
+    expect(m.energyJ?.total).toBe(2213.25);
+    expect(m.source).toBe('counter');
+    expect(m.meter).toBe('nvml+rapl');
+    expect(m.devices.map((d) => d.kind)).toEqual(['gpu', 'gpu', 'cpu-package']);
+    expect(Object.keys(m.detail)).toEqual(['nvml', 'rapl']);
   });
 
   it('falls through to none when even the estimate cannot run (GPU profile, no GPU)', async () => {
