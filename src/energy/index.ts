@@ -1,4 +1,16 @@
-/** Energy meters with provenance (RAPL, NVML, estimate, none), hardware profiles and carbon accounting. */
+/**
+ * Energy meters with provenance (RAPL, NVML, both, estimate, none), hardware profiles and carbon accounting.
+ *
+ * How a search uses it:
+ *   const energy = await resolveEnergySetup(flags);          // validates flags, probes, picks the meter
+ *   const ledger = new CarbonLedger(energy.carbon);
+ *   const { value, measurement } = await measureEnergy(energy.meter, `trial-${id}/train`, () => train());
+ *   store(measurementToMetric(measurement, 'energy.train')); // joules + source/meter/window/devices/flags
+ *   ledger.add(measurement);                                 // kWh and gCO2e per trial; ledger.total() per run
+ *   await energy.meter.close();
+ * Windows may overlap (a run window around trial windows). Workers sharing one package: split a window
+ * with attributeByCpuTime(measurement, { worker: threadCpuTime seconds }).
+ */
 export * from './measurement.js';
 export * from './energy-meter.js';
 export * from './energy-window.js';

@@ -117,6 +117,23 @@ describe('greennas meter (built CLI)', () => {
     expect(r.stderr).toContain('from-child');
   });
 
+  it('passes a SIGTERM on to the command and still reports what it used', async () => {
+    const child = spawn(process.execPath, [CLI, 'meter', '--json', '--meter', 'estimate', '--', 'sleep', '30'], { cwd: REPO });
+    kids.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const started = new Promise<void>((resolve) => child.stderr.on('data', (d) => { stderr += d; if (/meter estimate:/.test(stderr)) resolve(); }));
+    await started;
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(143);
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({ exitCode: 143, signal: 'SIGTERM', source: 'estimated' });
+    expect(out.durationS).toBeLessThan(25);
+  });
+
   it('prints a human report with provenance and carbon', async () => {
     const r = await cli(['meter', '--meter', 'estimate', '--profile', 'raspberry-pi-4', '--region', 'FR', '--pue', '1.2', '--', 'true']);
     expect(r.code, r.stderr).toBe(0);

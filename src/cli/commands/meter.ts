@@ -68,13 +68,15 @@ function signalExitCode(signal: NodeJS.Signals): number {
 function runChild(file: string, args: string[], json: boolean): Promise<{ exitCode: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['inherit', json ? 2 : 'inherit', 'inherit'] });
-    // Ctrl-C reaches the whole process group; let the child decide, and still report what it used.
+    // Ctrl-C reaches the whole process group, so the child gets it anyway; a SIGTERM sent to us alone is
+    // passed on. Either way we stay alive to report what the command used (as time(1) does).
     const ignore = () => {};
+    const forward = () => { child.kill('SIGTERM'); };
     process.on('SIGINT', ignore);
-    process.on('SIGTERM', ignore);
+    process.on('SIGTERM', forward);
     const done = () => {
       process.off('SIGINT', ignore);
-      process.off('SIGTERM', ignore);
+      process.off('SIGTERM', forward);
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       done();
