@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { frontCommand } from './front.js';
+import { meterCommand } from './meter.js';
+import { profilesCommand } from './profiles.js';
 import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
 import { spacesCommand } from './spaces.js';
@@ -13,4 +15,6 @@ export const commands: CommandModule<any, any>[] = [
   trialsCommand,
   frontCommand,
   spacesCommand,
+  meterCommand,
+  profilesCommand,
 ];
