@@ -45,7 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     return reportError(failure ?? err);
   }
-  return 0;
+  // A handler may set its own status (e.g. `meter` passes on the metered command's).
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
 function isEntryPoint(): boolean {

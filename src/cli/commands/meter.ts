@@ -184,8 +184,7 @@ export const meterCommand: CommandModule<object, MeterArgs> = {
       ];
       process.stdout.write(lines.join('\n') + '\n');
     }
-    // main() sets the exit code after the handler returns; the command's own status must win.
-    const code = result.exitCode;
-    process.once('exit', () => { if (process.exitCode === 0 || process.exitCode === undefined) process.exitCode = code; });
+    // The metered command's own status is greennas's exit status (main() keeps a handler's exitCode).
+    process.exitCode = result.exitCode;
   },
 };
