@@ -96,6 +96,52 @@ export interface TrialResult {
   worker?: string;
 }
 
+/** What a worker is doing right now: one evaluation job. */
+export interface WorkerJob {
+  /** Run the job belongs to. */
+  runId: number;
+  /** Trial position in the run. */
+  seq: number;
+  /** Queue job id. */
+  jobId: string;
+  /** Which attempt of the job this is (0 for the first; retries after a lost worker count up). */
+  attempt: number;
+}
+
+/** A worker process's heartbeat: who it is and what it runs. */
+export interface WorkerBeat {
+  /** Unique id of the worker process (host, pid and a random part). */
+  id: string;
+  /** The run it is pinned to (--run), or null when it serves every running run. */
+  runId: number | null;
+  /** Host name. */
+  host: string;
+  /** Process id on that host. */
+  pid: number;
+  /** Devices it evaluates on (CPU model, GPUs). */
+  devices: string[];
+  /** Evaluations it runs at once. */
+  slots: number;
+  /** Its greennas version. */
+  version: string;
+  /** `stopped` once it exits cleanly. */
+  state: 'running' | 'stopped';
+  /** Jobs in progress. */
+  current: WorkerJob[];
+  /** ISO time it started. */
+  startedAt: string;
+  /** Seconds between its heartbeats. */
+  heartbeatS: number;
+}
+
+/** A stored worker, with the age of its last heartbeat measured on the store's clock (no clock skew between hosts). */
+export interface WorkerRecord extends WorkerBeat {
+  /** ISO time of the last heartbeat. */
+  heartbeatAt: string;
+  /** Seconds since the last heartbeat. */
+  heartbeatAgeS: number;
+}
+
 /**
  * Where runs, trials and fronts live. Every method is async so that a networked implementation
  * (PostgreSQL, for many machines sharing one search) fits the same contract as SQLite.
@@ -121,6 +167,10 @@ export interface RunStore {
   getFrontIds(runId: number): Promise<number[]>;
   /** Replaces a run's front. */
   setFront(runId: number, trialIds: number[]): Promise<void>;
+  /** Records a worker's heartbeat (insert or update); the store's clock stamps it. */
+  saveWorker(beat: WorkerBeat): Promise<void>;
+  /** Every worker that ever sent a heartbeat, most recent heartbeat first. */
+  listWorkers(): Promise<WorkerRecord[]>;
   /** Releases the connection. */
   close(): Promise<void>;
 }

@@ -1,26 +1,15 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { GreennasError, UserError, type MetricValue, type SerializedError } from '../core/index.js';
+import { GreennasError, UserError } from '../core/index.js';
 import { migrations, type Migration } from './migrations.js';
-import type { NewRun, RunRecord, RunState, RunStore, TrialRecord, TrialResult } from './run-store.js';
+import type { NewRun, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
+import { toRun, toTrial, toWorker, type MetricRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
 /** How a store file is opened: `create` makes it (and its folder) when missing; `existing` requires it. */
 export type OpenMode = 'create' | 'existing';
-
-interface RunRow {
-  id: number; created_at: string; updated_at: string; state: RunState; reason: string | null;
-  space: string; space_version: string; dataset: string; strategy: string; seed: number; budget: number;
-  objectives: string; settings: string; versions: string; backend: string; host: string;
-}
-interface TrialRow {
-  id: number; run_id: number; seq: number; tell_seq: number | null; arch_key: string; arch: string;
-  state: TrialRecord['state']; error: string | null; started_at: string; finished_at: string | null;
-  duration_ms: number | null; backend: string | null; worker: string | null;
-}
-interface MetricRow { trial_id: number; name: string; value: number; unit: string; source: MetricValue['source']; detail: string | null }
 
 function checkIsSqliteFile(path: string, flag: string): void {
   const st = statSync(path);
@@ -124,7 +113,7 @@ export class SqliteRunStore implements RunStore {
       throw new UserError(`${flag} ${this.path} needs a schema upgrade but was opened read-only. Fix: open it with a command that writes (e.g. greennas search --resume).`, { subject: flag });
     }
     const apply = this.db.transaction((m: Migration) => {
-      this.db.exec(m.sql);
+      this.db.exec(m.sql.sqlite);
       this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
     });
     for (const m of migrations) if (m.version > current) apply(m);
@@ -221,29 +210,26 @@ export class SqliteRunStore implements RunStore {
     this.db.transaction(() => this.writeFront(runId, trialIds))();
   }
 
+  async saveWorker(beat: WorkerBeat): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO workers (id, run_id, host, pid, devices, slots, version, state, current, started_at, heartbeat_at, heartbeat_s)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, current = excluded.current, heartbeat_at = excluded.heartbeat_at`,
+      )
+      .run(beat.id, beat.runId, beat.host, beat.pid, JSON.stringify(beat.devices), beat.slots, beat.version, beat.state,
+        JSON.stringify(beat.current), beat.startedAt, new Date().toISOString(), beat.heartbeatS);
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    const rows = this.db
+      .prepare("SELECT *, (julianday('now') - julianday(heartbeat_at)) * 86400.0 AS age_s FROM workers ORDER BY heartbeat_at DESC")
+      .all() as WorkerRow[];
+    return rows.map(toWorker);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }
 
-function parseJson<T>(text: string | null): T | undefined {
-  return text === null ? undefined : (JSON.parse(text) as T);
-}
-
-function toRun(r: RunRow): RunRecord {
-  return {
-    id: r.id, createdAt: r.created_at, updatedAt: r.updated_at, state: r.state, reason: r.reason ?? undefined,
-    space: r.space, spaceVersion: r.space_version, dataset: r.dataset, strategy: r.strategy, seed: r.seed, budget: r.budget,
-    objectives: JSON.parse(r.objectives) as string[], settings: JSON.parse(r.settings) as Record<string, unknown>,
-    versions: JSON.parse(r.versions) as Record<string, string>, backend: r.backend, host: r.host,
-  };
-}
-
-function toTrial(r: TrialRow, metrics: MetricRow[]): TrialRecord {
-  return {
-    id: r.id, runId: r.run_id, seq: r.seq, tellSeq: r.tell_seq, key: r.arch_key, arch: JSON.parse(r.arch), state: r.state,
-    error: parseJson<SerializedError>(r.error), startedAt: r.started_at, finishedAt: r.finished_at ?? undefined,
-    durationMs: r.duration_ms ?? undefined, backend: r.backend ?? undefined, worker: r.worker ?? undefined,
-    metrics: metrics.map((m) => ({ name: m.name, value: m.value, unit: m.unit, source: m.source, ...(m.detail ? { detail: JSON.parse(m.detail) as Record<string, unknown> } : {}) })),
-  };
-}
