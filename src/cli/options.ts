@@ -5,7 +5,7 @@ export const DEFAULT_DB = 'runs/greennas.db';
 
 /** Options every data-reading command shares. */
 export const commonOptions = {
-  db: { type: 'string', default: DEFAULT_DB, describe: 'Run database: a SQLite file path', requiresArg: true },
+  db: { type: 'string', default: DEFAULT_DB, describe: 'Run database: an SQLite file path, or a postgres://user:password@host:port/database URL (shared by many machines)', requiresArg: true },
   json: { type: 'boolean', default: false, describe: 'Print only JSON on stdout' },
   verbose: { type: 'boolean', default: false, describe: 'Debug logging on stderr' },
 } as const;

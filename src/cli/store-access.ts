@@ -1,9 +1,9 @@
 import { UserError } from '../core/index.js';
-import { SqliteRunStore, type RunRecord, type RunStore } from '../store/index.js';
+import { openRunStore, type OpenedRunStore, type RunRecord, type RunStore } from '../store/index.js';
 
-/** Opens the store named by --db for reading an existing run database. */
-export function openExistingStore(db: string): SqliteRunStore {
-  return SqliteRunStore.open(db, { mode: 'existing', flag: '--db' });
+/** Opens the store named by --db (an SQLite file or a postgres:// URL) for reading an existing run database. */
+export async function openExistingStore(db: string): Promise<OpenedRunStore> {
+  return openRunStore(db, { mode: 'existing', flag: '--db' });
 }
 
 /** Parses a RUN_ID argument. */
@@ -25,7 +25,7 @@ export async function requireRun(store: RunStore, runId: number, db: string, wha
 }
 
 /** Runs `fn` with a store and always closes it. */
-export async function withStore<T>(store: SqliteRunStore, fn: (s: SqliteRunStore) => Promise<T>): Promise<T> {
+export async function withStore<T, S extends RunStore>(store: S, fn: (s: S) => Promise<T>): Promise<T> {
   try {
     return await fn(store);
   } finally {

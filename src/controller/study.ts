@@ -226,15 +226,19 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
     const durationMs = performance.now() - started;
     let frontArg: { runId: number; trialIds: number[] } | undefined;
     if (losses && front.add({ trialId: trial.id, losses })) frontArg = { runId, trialIds: front.ids() };
+    // Tell before the (asynchronous) write: with a networked store two outcomes can be in the
+    // write at once, and each must keep the tell position the strategy saw, or resume would replay
+    // a different order.
+    const myTellSeq = tellSeq;
+    const done: TrialRecord = { ...trial, state: losses ? 'complete' : 'failed', metrics: losses ? (metrics ?? []) : [], error, durationMs, tellSeq: myTellSeq, worker };
+    record(done, losses);
     await store.finishTrial(
       trial.id,
       losses
-        ? { state: 'complete', metrics, durationMs, tellSeq, backend: evaluator.backend, worker }
-        : { state: 'failed', error, durationMs, tellSeq, backend: evaluator.backend, worker },
+        ? { state: 'complete', metrics, durationMs, tellSeq: myTellSeq, backend: evaluator.backend, worker }
+        : { state: 'failed', error, durationMs, tellSeq: myTellSeq, backend: evaluator.backend, worker },
       frontArg,
     );
-    const done: TrialRecord = { ...trial, state: losses ? 'complete' : 'failed', metrics: losses ? (metrics ?? []) : [], error, durationMs, tellSeq: tellSeq };
-    record(done, losses);
     options.onTrial?.(done, progress());
   };
 

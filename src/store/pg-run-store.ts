@@ -335,6 +335,9 @@ export class PgRunStore implements RunStore {
 }
 
 async function writeFront(c: Client, runId: number, trialIds: number[]): Promise<void> {
+  // Lock the run first: two fronts written at once would otherwise each miss the other's new rows
+  // (READ COMMITTED) and collide on the primary key.
+  await c.query('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [runId]);
   await c.query('DELETE FROM front WHERE run_id = $1', [runId]);
   if (trialIds.length > 0) await c.query('INSERT INTO front (run_id, trial_id) SELECT $1, unnest($2::int[])', [runId, trialIds]);
 }

@@ -13,7 +13,7 @@ export const frontCommand: CommandModule<object, FrontArgs> = {
     .options({ db: commonOptions.db, json: commonOptions.json }) as never,
   handler: async (args) => {
     const runId = parseRunId(args.runId);
-    await withStore(openExistingStore(args.db), async (store) => {
+    await withStore(await openExistingStore(args.db), async (store) => {
       await requireRun(store, runId, args.db);
       const ids = new Set(await store.getFrontIds(runId));
       const trials = (await store.listTrials(runId)).filter((t) => ids.has(t.id));

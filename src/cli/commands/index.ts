@@ -6,6 +6,8 @@ import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
 import { spacesCommand } from './spaces.js';
 import { trialsCommand } from './trials.js';
+import { workerCommand } from './worker.js';
+import { workersCommand } from './workers.js';
 
 /** Every CLI command, one file each; main.ts registers this list. Add a command by adding a line. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,4 +19,6 @@ export const commands: CommandModule<any, any>[] = [
   spacesCommand,
   meterCommand,
   profilesCommand,
+  workerCommand,
+  workersCommand,
 ];

@@ -11,7 +11,7 @@ export const runsCommand: CommandModule<object, RunsArgs> = {
   describe: 'List the runs in the database, newest first',
   builder: (y) => y.options({ db: commonOptions.db, json: commonOptions.json }),
   handler: async (args) => {
-    await withStore(openExistingStore(args.db), async (store) => {
+    await withStore(await openExistingStore(args.db), async (store) => {
       const runs = await store.listRuns();
       if (args.json) {
         printJson(runs.map((r) => ({

@@ -3,11 +3,13 @@ import { hostname } from 'node:os';
 import { createStderrLogger, UserError, VERSION } from '../../core/index.js';
 import { runStudy } from '../../controller/index.js';
 import { commonOptions, printJson } from '../options.js';
-import { SqliteRunStore } from '../../store/index.js';
+import { openRunStore, type OpenedRunStore } from '../../store/index.js';
 import { ProgressBar } from '../progress.js';
 import { trialToJson, trialsTable } from '../format.js';
 import { buildSearch, resolveSettings, type SearchFlags, type SearchSettings } from '../search-setup.js';
 import { parseRunId, requireRun, withStore } from '../store-access.js';
+import { distributedOptions, queueEvaluatorFor, resolveDistributed } from '../distributed-setup.js';
+import type { DistributedSettings } from '../../distributed/index.js';
 
 interface SearchArgs extends SearchFlags {
   db: string;
@@ -15,6 +17,8 @@ interface SearchArgs extends SearchFlags {
   verbose: boolean;
   quiet: boolean;
   resume?: string;
+  distributed: boolean;
+  queueDepth?: string;
 }
 
 /** Flags that define a search; with --resume they come from the stored run instead. */
@@ -38,13 +42,16 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       seed: { type: 'string', describe: 'Seed of every random choice (default: a random one, printed and stored)', requiresArg: true },
       resume: { type: 'string', describe: 'Resume the run with this id where it stopped', requiresArg: true },
       quiet: { type: 'boolean', default: false, describe: 'No progress bar' },
+      ...distributedOptions,
       ...commonOptions,
     }) as never,
   handler: async (args) => {
     const logger = createStderrLogger({ verbose: args.verbose, quiet: args.quiet || args.json });
     let settings: SearchSettings;
     let runId: number | undefined;
-    let store: SqliteRunStore;
+    // Many machines: a run started with --distributed stays distributed on --resume.
+    let distributed: DistributedSettings | undefined;
+    let store: OpenedRunStore;
     if (args.resume !== undefined) {
       const given = DEFINING_FLAGS.filter((f) => args[f] !== undefined);
       if (given.length > 0) {
@@ -52,26 +59,29 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
         throw new UserError(`--resume takes every search setting from the stored run, so ${flag} cannot be given with it. Fix: drop ${flag}.`, { subject: flag });
       }
       runId = parseRunId(args.resume, '--resume');
-      store = SqliteRunStore.open(args.db, { mode: 'existing' });
+      store = await openRunStore(args.db, { mode: 'existing', onWarning: (m) => logger.warn(m) });
       const run = await requireRun(store, runId, args.db, '--resume').catch(async (e) => { await store.close(); throw e; });
       if (run.state === 'complete') {
         await store.close();
         throw new UserError(`--resume ${runId}: that run is already complete (${run.budget} trials). Fix: start a new search.`, { subject: '--resume' });
       }
       settings = run.settings as unknown as SearchSettings;
+      distributed = run.settings.distributed as DistributedSettings | undefined;
     } else {
       // Validate everything before the database is touched, so bad input never leaves a run behind.
       settings = await resolveSettings(args);
-      store = SqliteRunStore.open(args.db, { mode: 'create' });
+      distributed = resolveDistributed(args);
+      store = await openRunStore(args.db, { mode: 'create', onWarning: (m) => logger.warn(m) });
     }
 
     await withStore(store, async () => {
       const setup = await buildSearch(settings);
+      if (distributed) setup.evaluator = await queueEvaluatorFor(store, distributed, setup.evaluator, logger);
       if (runId === undefined) {
         const run = await store.createRun({
           space: settings.space, spaceVersion: setup.space.version, dataset: settings.dataset, strategy: settings.strategy,
           seed: settings.seed, budget: settings.trials, objectives: setup.objectives.map((o) => o.name),
-          settings: settings as unknown as Record<string, unknown>,
+          settings: { ...(settings as unknown as Record<string, unknown>), ...(distributed ? { distributed } : {}) },
           versions: { greennas: VERSION, node: process.version, ...setup.versions },
           backend: setup.evaluator.backend, host: hostname(),
         });

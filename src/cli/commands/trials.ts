@@ -27,7 +27,7 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
     .options({ db: commonOptions.db, json: commonOptions.json }) as never,
   handler: async (args) => {
     const runId = parseRunId(args.runId);
-    await withStore(openExistingStore(args.db), async (store) => {
+    await withStore(await openExistingStore(args.db), async (store) => {
       await requireRun(store, runId, args.db);
       await showTrials(store, runId, await store.listTrials(runId), args.json);
     });
