@@ -120,6 +120,7 @@ export class PgRunStore implements RunStore {
     let client: Client;
     try {
       client = await pool.connect();
+      guard(client);
     } catch (err) {
       await pool.end().catch(() => {});
       throw describeConnectError(err, url, flag);
@@ -188,6 +189,7 @@ export class PgRunStore implements RunStore {
       let client: Client | undefined;
       try {
         client = await this.pool.connect();
+        guard(client);
         if (tx) await client.query('BEGIN');
         const out = await fn(client, attempt);
         if (tx) await client.query('COMMIT');
@@ -332,6 +334,18 @@ export class PgRunStore implements RunStore {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+const guarded = new WeakSet<Client>();
+
+/**
+ * A checked-out client whose server goes away emits 'error' besides failing its query; without a
+ * listener that event would crash the process, and the failed query already reports it.
+ */
+function guard(client: Client): void {
+  if (guarded.has(client)) return;
+  guarded.add(client);
+  client.on('error', () => {});
 }
 
 async function writeFront(c: Client, runId: number, trialIds: number[]): Promise<void> {
