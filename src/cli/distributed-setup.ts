@@ -24,7 +24,7 @@ export function resolveDistributed(args: { distributed?: boolean; queueDepth?: s
 }
 
 /** The coordinator's evaluator: hands every evaluation of the run to the job queue; `local` only supplies metric specs. */
-export async function queueEvaluatorFor(store: RunStore, settings: DistributedSettings, local: Evaluator, logger: Logger): Promise<Evaluator> {
+export async function queueEvaluatorFor(store: RunStore, runId: number, settings: DistributedSettings, local: Evaluator, logger: Logger): Promise<Evaluator> {
   if (!(store instanceof PgRunStore)) throw new UserError('--distributed needs --db postgres://... . Fix: pass a PostgreSQL URL.', { subject: '--db' });
-  return QueueEvaluator.open({ store, url: store.url, local, settings, logger });
+  return QueueEvaluator.open({ store, url: store.url, runId, local, settings, logger });
 }

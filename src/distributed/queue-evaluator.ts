@@ -1,8 +1,9 @@
 import type PgBoss from 'pg-boss';
-import { deserializeError, TrialError, silentLogger, type Logger, type MetricSpec, type MetricValue } from '../core/index.js';
+import pg from 'pg';
+import { deserializeError, TrialError, UserError, silentLogger, type Logger, type MetricSpec, type MetricValue } from '../core/index.js';
 import type { ArchJson, Evaluator, TrialInfo } from '../space/index.js';
 import type { RunStore } from '../store/index.js';
-import { ensureQueue, jobIdFor, openJobQueue, type EvaluationJob, type EvaluationOutput } from './job-queue.js';
+import { ensureQueue, jobIdFor, openJobQueue, QUEUE_SCHEMA, type EvaluationJob, type EvaluationOutput } from './job-queue.js';
 
 /** Settings of a distributed run, stored with the run so that --resume rebuilds the same queue. */
 export interface DistributedSettings {
@@ -20,6 +21,8 @@ export const DEFAULT_DISTRIBUTED: DistributedSettings = { queueDepth: 8, retryLi
 /** A worker with no heartbeat for this many of its heartbeat intervals (plus a grace) is considered gone. */
 const LOST_AFTER_BEATS = 3;
 const LOST_GRACE_S = 2;
+/** First key of the advisory lock that makes a process a run's only coordinator (the run id is the second). */
+const COORDINATOR_LOCK = 0x67726e;
 
 interface Waiter {
   queue: string;
@@ -34,6 +37,8 @@ export interface QueueEvaluatorOptions {
   store: RunStore;
   /** The database URL (the queue lives there too). */
   url: string;
+  /** The run this process coordinates (one coordinator per run: a second one is refused). */
+  runId: number;
   /** The local evaluator of the same settings: metric specs and backend come from it; it never evaluates. */
   local: Evaluator;
   /** Queue depth, retries, expiry. */
@@ -62,19 +67,35 @@ export class QueueEvaluator implements Evaluator {
   private lastMonitor = 0;
   private closed = false;
 
-  private constructor(boss: PgBoss, options: QueueEvaluatorOptions) {
+  private readonly lock: pg.Client;
+
+  private constructor(boss: PgBoss, lock: pg.Client, options: QueueEvaluatorOptions) {
     this.boss = boss;
+    this.lock = lock;
     this.options = options;
     this.logger = options.logger ?? silentLogger;
     this.backend = options.local.backend;
     this.concurrency = options.settings.queueDepth;
   }
 
-  /** Connects to the queue. */
+  /** Claims the run (a session lock, released when this process dies) and connects to the queue. */
   static async open(options: QueueEvaluatorOptions): Promise<QueueEvaluator> {
     const logger = options.logger ?? silentLogger;
-    const boss = await openJobQueue(options.url, { onWarning: (m) => logger.warn(m) });
-    return new QueueEvaluator(boss, options);
+    const lock = new pg.Client({ connectionString: options.url, application_name: 'greennas-coordinator' });
+    lock.on('error', () => {}); // a lost session only drops the claim; queue and store reconnect on their own
+    await lock.connect();
+    const claimed = (await lock.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [COORDINATOR_LOCK, options.runId])).rows[0] as { ok: boolean };
+    if (!claimed.ok) {
+      await lock.end().catch(() => {});
+      throw new UserError(`run ${options.runId} already has a coordinator (another 'greennas search' process on some machine). Two would record its trials twice. Fix: stop that one first, or let it finish.`, { subject: '--resume' });
+    }
+    try {
+      const boss = await openJobQueue(options.url, { onWarning: (m) => logger.warn(m) });
+      return new QueueEvaluator(boss, lock, options);
+    } catch (err) {
+      await lock.end().catch(() => {});
+      throw err;
+    }
   }
 
   metrics(): readonly MetricSpec[] {
@@ -117,15 +138,19 @@ export class QueueEvaluator implements Evaluator {
     if (this.polling || this.closed) return;
     this.polling = true;
     try {
-      const entries = [...this.waiting.entries()];
-      const jobs = await Promise.all(entries.map(([id, w]) => this.boss.getJobById<EvaluationJob>(w.queue, id, { includeArchive: true })));
-      jobs.forEach((job, i) => {
-        const [id, w] = entries[i] as [string, Waiter];
+      // One query for every awaited job: which of them finished (the full record is then read per job).
+      const ids = [...this.waiting.keys()];
+      const done = await this.boss.getDb().executeSql(
+        `SELECT id FROM ${QUEUE_SCHEMA}.job WHERE id = ANY($1::uuid[]) AND state IN ('completed', 'failed', 'cancelled')`, [ids]);
+      for (const { id } of done.rows as { id: string }[]) {
+        const w = this.waiting.get(id);
+        if (!w) continue;
+        const job = await this.boss.getJobById<EvaluationJob>(w.queue, id);
         if (job && isDone(job.state)) {
           this.waiting.delete(id);
           w.resolve(job);
         }
-      });
+      }
       if (Date.now() - this.lastMonitor > 1000) {
         this.lastMonitor = Date.now();
         await this.failJobsOfLostWorkers();
@@ -171,6 +196,7 @@ export class QueueEvaluator implements Evaluator {
     this.waiting.clear();
     // Jobs still queued stay in the database: workers go on with them and --resume re-attaches.
     await this.boss.stop({ graceful: false, wait: true, close: true }).catch(() => {});
+    await this.lock.end().catch(() => {});
     await this.options.local.close();
   }
 }

@@ -114,7 +114,11 @@ describe.skipIf(!testPgUrl)('search --distributed with worker processes (Postgre
     const coord = start(['search', ...NB, '--trials', String(trials), '--seed', '5', '--db', url, '--distributed', '--queue-depth', '4', '--quiet']);
     const store = await until('the database', () => PgRunStore.open(url, { mode: 'existing' }).catch(() => undefined));
     cleanups.push(() => store.close());
-    await until('run 1', () => store.getRun(1));
+    await until('a queued trial (the coordinator then holds the run)', async () => (await store.listTrials(1)).length > 0);
+    // No worker yet, so the coordinator is surely still running: a second one is refused.
+    const second = runCli(['search', '--resume', '1', '--db', url, '--quiet']);
+    expect(second.status).toBe(2); // one coordinator per run, or trials would be recorded twice
+    expect(second.stderr).toMatch(/run 1 already has a coordinator/);
     const workers = [1, 2].map(() => start(['worker', '--db', url, '--run', '1', '--eval-delay-ms', '150', '--heartbeat-s', '1']));
     await until('10 finished trials', async () => (await store.listTrials(1)).filter((t) => t.state !== 'running').length >= 10);
     coord.child.kill('SIGKILL');

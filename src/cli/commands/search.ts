@@ -76,7 +76,6 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
 
     await withStore(store, async () => {
       const setup = await buildSearch(settings);
-      if (distributed) setup.evaluator = await queueEvaluatorFor(store, distributed, setup.evaluator, logger);
       if (runId === undefined) {
         const run = await store.createRun({
           space: settings.space, spaceVersion: setup.space.version, dataset: settings.dataset, strategy: settings.strategy,
@@ -90,6 +89,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
         await store.setRunState(runId, 'running');
       }
       const id = runId;
+      if (distributed) setup.evaluator = await queueEvaluatorFor(store, id, distributed, setup.evaluator, logger);
       logger.info(`run ${id}: ${settings.space} on ${settings.dataset}, ${settings.strategy}, ${settings.trials} trials, seed ${settings.seed}, objectives ${setup.objectives.map((o) => o.name).join(', ')} (backend ${setup.evaluator.backend}, db ${store.path})`);
       const bar = new ProgressBar(`run ${id}`, settings.trials, { enabled: !args.quiet && !args.json });
       const abort = new AbortController();
