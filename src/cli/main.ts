@@ -37,7 +37,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitProcess(false)
     .fail((msg, err) => {
       // yargs calls this for its own validation (msg) and for errors thrown by handlers (err).
-      failure = err ?? new UserError(/--help/.test(msg) ? msg : `${msg} (see greennas --help)`);
+      // yargs reports its own parse errors (a flag without its value, an unknown flag) as YError: user errors.
+      const own = !err || err.name === 'YError';
+      failure = own ? new UserError(/--help/.test(msg ?? '') ? msg : `${msg ?? err?.message} (see greennas --help)`) : err;
       throw failure;
     });
   try {

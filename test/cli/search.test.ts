@@ -121,6 +121,8 @@ describe('bad input: exit 2, one message naming the flag, no stack, no stored ru
     [['trials', '42', '--db', db], /RUN_ID 42.*no such run/],
     [['front', 'abc', '--db', db], /RUN_ID.*'abc'/],
     [['runs', '--db', join(dir, 'absent.db')], /--db.*no run database/],
+    [['runs', '--db'], /Not enough arguments following: db/],
+    [['search', '--no-such-flag', '--db', db], /Unknown argument/],
   ])('%j', (args, pattern) => {
     expect(setup.status).toBe(0);
     const before = snapshot();
