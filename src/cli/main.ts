@@ -25,6 +25,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   let failure: unknown;
   const parser = yargs([...argv])
     .scriptName('greennas')
+    // A flag given twice takes its last value, as in most CLIs, instead of becoming an array.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .version(VERSION)
     .usage('$0 <command> [options]\n\nEnergy-aware neural architecture search.')
     .command(commands)
@@ -43,7 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     return reportError(failure ?? err);
   }
-  return 0;
+  // A handler may set its own status (e.g. `meter` passes on the metered command's).
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
 function isEntryPoint(): boolean {

@@ -1,9 +1,9 @@
-import { GreennasError, TrialError, serializeError, type Logger, type MetricValue, silentLogger } from '../core/index.js';
+import { createRng, GreennasError, TrialError, serializeError, type Logger, type MetricValue, silentLogger } from '../core/index.js';
 import { toLosses, type Objective } from '../objectives/objective.js';
 import { dominates } from '../objectives/index.js';
 import type { ArchJson, Evaluator, SearchSpace } from '../space/index.js';
 import type { RunStore, TrialRecord } from '../store/index.js';
-import type { Strategy } from './strategy.js';
+import type { StrategyDefinition } from './strategy.js';
 
 /** How many times the study re-asks a strategy for an unseen architecture before sampling itself. */
 const MAX_ASKS_PER_PROPOSAL = 200;
@@ -30,16 +30,16 @@ export interface StudyOptions<A extends ArchJson> {
   space: SearchSpace<A>;
   /** Evaluates proposals. */
   evaluator: Evaluator<A>;
-  /** A fresh strategy created with the run's seed. */
-  strategy: Strategy<A>;
+  /** The strategy; a fresh one is created from the run's seed (resume replays into it). */
+  strategy: StrategyDefinition;
+  /** The run's seed: the strategy's and the fallback sampler's randomness derive from it. */
+  seed: number;
   /** Objectives, in the order strategies see losses. */
   objectives: readonly Objective[];
   /** Planned number of evaluations. */
   budget: number;
   /** Evaluations in flight at once (default: the evaluator's concurrency). */
   concurrency?: number;
-  /** Rng-free fallback sampler seed source: the strategy's exhaustion fallback uses this. */
-  fallbackRng: import('../core/index.js').Rng;
   /** Progress and warnings. */
   logger?: Logger;
   /** Called after each trial is stored. */
@@ -125,11 +125,14 @@ function lossesOf(objectives: readonly Objective[], metrics: readonly MetricValu
  * error, never a silent mix of two searches.
  */
 export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Promise<StudyResult> {
-  const { store, runId, space, evaluator, strategy, objectives, budget } = options;
+  const { store, runId, space, evaluator, objectives, budget } = options;
   const logger = options.logger ?? silentLogger;
   const concurrency = Math.max(1, options.concurrency ?? evaluator.concurrency);
   const stored = await store.listTrials(runId);
   const seen = new Set<string>();
+  const rng = createRng(options.seed);
+  const fallbackRng = rng.fork('fallback');
+  const strategy = options.strategy.create<A>({ space, rng: rng.fork('strategy'), objectives, budget, isSeen: (key) => seen.has(key) });
   const front = new IncrementalFront();
   let nextSeq = 0;
   let tellSeq = 0;
@@ -147,7 +150,7 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
       if (!seen.has(k)) { arch = a; key = k; }
     }
     for (let i = 0; i < MAX_SAMPLES_PER_PROPOSAL && arch === undefined; i++) {
-      const a = space.sample(options.fallbackRng);
+      const a = space.sample(fallbackRng);
       const k = space.key(a);
       if (!seen.has(k)) { arch = a; key = k; }
     }
@@ -230,9 +233,9 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
         : { state: 'failed', error, durationMs, tellSeq, backend: evaluator.backend, worker },
       frontArg,
     );
-    record({ ...trial, state: losses ? 'complete' : 'failed' }, losses);
-    const saved = (await store.getTrial(trial.id)) as TrialRecord;
-    options.onTrial?.(saved, progress());
+    const done: TrialRecord = { ...trial, state: losses ? 'complete' : 'failed', metrics: losses ? (metrics ?? []) : [], error, durationMs, tellSeq: tellSeq };
+    record(done, losses);
+    options.onTrial?.(done, progress());
   };
 
   const launch = (p: Proposal<A>) => {

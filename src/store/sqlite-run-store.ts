@@ -158,10 +158,12 @@ export class SqliteRunStore implements RunStore {
   }
 
   async startTrial(runId: number, trial: { seq: number; key: string; arch: unknown; startedAt?: string }): Promise<TrialRecord> {
+    const startedAt = trial.startedAt ?? new Date().toISOString();
+    const archJson = JSON.stringify(trial.arch);
     const info = this.db
       .prepare("INSERT INTO trials (run_id, seq, arch_key, arch, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)")
-      .run(runId, trial.seq, trial.key, JSON.stringify(trial.arch), trial.startedAt ?? new Date().toISOString());
-    return (await this.getTrial(Number(info.lastInsertRowid))) as TrialRecord;
+      .run(runId, trial.seq, trial.key, archJson, startedAt);
+    return { id: Number(info.lastInsertRowid), runId, seq: trial.seq, tellSeq: null, key: trial.key, arch: JSON.parse(archJson), state: 'running', metrics: [], startedAt };
   }
 
   private readonly finishTx = (trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): void => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, GreennasError, type Rng } from '../../src/core/index.js';
+import { GreennasError } from '../../src/core/index.js';
 import { runStudy } from '../../src/controller/study.js';
-import type { Strategy, StrategyContext } from '../../src/controller/strategy.js';
+import type { Strategy, StrategyContext, StrategyDefinition } from '../../src/controller/strategy.js';
 import type { Objective } from '../../src/objectives/index.js';
 import { TableEvaluator } from '../../src/space/index.js';
 import { SqliteRunStore, type RunStore } from '../../src/store/index.js';
@@ -13,7 +13,13 @@ const objectives: Objective[] = [
 ];
 
 /** A history-dependent strategy (mutates the last completed arch), so replay must feed tells exactly. */
-function hillClimber(ctx: StrategyContext<GridArch>): Strategy<GridArch> {
+const hillClimber: StrategyDefinition = {
+  name: 'test-climber',
+  description: 'mutates the last complete architecture',
+  create: <A,>(ctx: StrategyContext<A>) => climber(ctx as unknown as StrategyContext<GridArch>) as unknown as Strategy<A>,
+} as StrategyDefinition;
+
+function climber(ctx: StrategyContext<GridArch>): Strategy<GridArch> {
   let last: GridArch | undefined;
   return {
     name: 'test-climber',
@@ -29,15 +35,9 @@ async function startRun(store: RunStore, budget: number) {
 
 function study(store: RunStore, runId: number, budget: number, seed: number) {
   const space = createGridSpace();
-  const rng: Rng = createRng(seed);
-  const seen = new Set<string>();
   return {
     space,
-    options: {
-      store, runId, space, evaluator: new TableEvaluator(space, 'toy'), objectives, budget,
-      strategy: hillClimber({ space, rng: rng.fork('strategy'), objectives, budget, isSeen: (k) => seen.has(k) }),
-      fallbackRng: rng.fork('fallback'),
-    },
+    options: { store, runId, space, evaluator: new TableEvaluator(space, 'toy'), objectives, budget, strategy: hillClimber, seed },
   };
 }
 

@@ -1,6 +1,20 @@
 import type { CommandModule } from 'yargs';
+import { frontCommand } from './front.js';
+import { meterCommand } from './meter.js';
+import { profilesCommand } from './profiles.js';
+import { runsCommand } from './runs.js';
+import { searchCommand } from './search.js';
+import { spacesCommand } from './spaces.js';
+import { trialsCommand } from './trials.js';
 
 /** Every CLI command, one file each; main.ts registers this list. Add a command by adding a line. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
+  searchCommand,
+  runsCommand,
+  trialsCommand,
+  frontCommand,
+  spacesCommand,
+  meterCommand,
+  profilesCommand,
 ];

@@ -1,0 +1,166 @@
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { UserError, type MetricSpec } from '../core/index.js';
+import type { StrategyDefinition } from '../controller/index.js';
+import { strategies, DEFAULT_STRATEGY } from '../controller/strategies/index.js';
+import { buildMnasObjective, buildObjectives, MNAS_DEFAULT_EXPONENT, type Objective } from '../objectives/index.js';
+import { TableEvaluator, loadSpacePlugin, type Evaluator, type SearchSpace } from '../space/index.js';
+import { builtinSpaces } from './builtin-spaces.js';
+import { positiveInt } from './options.js';
+
+/** Default space of `greennas search` with no flags. */
+export const DEFAULT_SPACE = 'nasbench201';
+/** Default number of evaluations. */
+export const DEFAULT_TRIALS = 100;
+
+/** The search flags as yargs gives them (strings, so that validation and messages are ours). */
+export interface SearchFlags {
+  space?: string;
+  dataset?: string;
+  objectives?: string;
+  reward?: string;
+  latencyTarget?: string;
+  alpha?: string;
+  beta?: string;
+  strategy?: string;
+  trials?: string;
+  seed?: string;
+}
+
+/** Validated settings of a search; stored with the run so that --resume rebuilds the same search. */
+export interface SearchSettings {
+  /** Built-in space name, or an absolute plug-in path. */
+  space: string;
+  /** Dataset id. */
+  dataset: string;
+  /** Metric names to optimise, in order. */
+  objectives: string[];
+  /** `pareto`: each metric is an objective; `mnas`: one scalar reward from accuracy and latency. */
+  reward: 'pareto' | 'mnas';
+  /** MnasNet target latency, in the latency metric's unit. */
+  latencyTarget?: number;
+  /** MnasNet exponent when latency ≤ target. */
+  alpha: number;
+  /** MnasNet exponent when latency > target. */
+  beta: number;
+  /** Strategy id. */
+  strategy: string;
+  /** Planned evaluations. */
+  trials: number;
+  /** Seed. */
+  seed: number;
+}
+
+/** What a validated search is run with. */
+export interface SearchSetup {
+  space: SearchSpace;
+  evaluator: Evaluator;
+  objectives: Objective[];
+  strategy: StrategyDefinition;
+  versions: Record<string, string>;
+}
+
+/** Loads a space by built-in name or plug-in path; a UserError names --space and the choices. */
+export async function resolveSpace(spec: string): Promise<SearchSpace> {
+  const builtin = builtinSpaces[spec];
+  if (builtin) return builtin();
+  const looksLikePath = spec.includes('/') || spec.includes('\\') || /\.(m?[jt]s|c?js)$/.test(spec);
+  if (!looksLikePath) {
+    throw new UserError(`--space '${spec}' is not a built-in space. Fix: use one of ${Object.keys(builtinSpaces).join(', ')}, or a path to a plug-in module (e.g. ./my-space.js).`, { subject: '--space' });
+  }
+  return loadSpacePlugin(spec);
+}
+
+function finiteNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UserError(`${flag} must be a number, got '${value}'. Fix: pass e.g. ${flag} -0.07.`, { subject: flag });
+  return n;
+}
+
+/** Default objectives: accuracy, then the first latency and the first energy metric the evaluator has. */
+function defaultObjectives(specs: readonly MetricSpec[]): string[] {
+  const names = specs.map((s) => s.name);
+  const pick = [names.find((n) => n === 'accuracy'), names.find((n) => n.startsWith('latency')), names.find((n) => n.startsWith('energy'))];
+  return pick.filter((n): n is string => n !== undefined);
+}
+
+function evaluatorFor(space: SearchSpace, dataset: string): Evaluator {
+  if (space.evaluate) return new TableEvaluator(space, dataset);
+  throw new UserError(`--space ${space.name} must be trained, and proxy training is not available in this version. Fix: use a benchmark space such as nasbench201.`, { subject: '--space' });
+}
+
+function objectivesFor(settings: Pick<SearchSettings, 'objectives' | 'reward' | 'latencyTarget' | 'alpha' | 'beta'>, specs: readonly MetricSpec[]): Objective[] {
+  const metricObjectives = buildObjectives(settings.objectives, specs, '--objectives');
+  if (settings.reward === 'pareto') return metricObjectives;
+  const [acc, lat, ...rest] = metricObjectives;
+  if (!acc || !lat || rest.length > 0 || acc.direction !== 'maximize' || lat.direction !== 'minimize') {
+    throw new UserError(`--reward mnas needs --objectives with exactly an accuracy metric then a latency metric (e.g. accuracy,latency.edgegpu), got '${settings.objectives.join(',')}'.`, { subject: '--objectives' });
+  }
+  if (settings.latencyTarget === undefined) {
+    throw new UserError(`--reward mnas needs --latency-target T (in ${lat.unit}), the latency the reward is centred on. Fix: add e.g. --latency-target 5.`, { subject: '--latency-target' });
+  }
+  return [buildMnasObjective(specs, { accuracyMetric: acc.name, latencyMetric: lat.name, targetLatencyMs: settings.latencyTarget, alpha: settings.alpha, beta: settings.beta })];
+}
+
+function strategyFor(name: string): StrategyDefinition {
+  const s = strategies.find((d) => d.name === name);
+  if (!s) throw new UserError(`--strategy '${name}' is unknown. Fix: use one of ${strategies.map((d) => d.name).join(', ')}.`, { subject: '--strategy' });
+  return s;
+}
+
+/** Validates every search flag (before anything is stored) and fills in defaults. */
+export async function resolveSettings(flags: SearchFlags): Promise<SearchSettings> {
+  const spaceSpec = flags.space ?? DEFAULT_SPACE;
+  const space = await resolveSpace(spaceSpec);
+  const storedSpace = builtinSpaces[spaceSpec] ? spaceSpec : isAbsolute(spaceSpec) ? spaceSpec : resolve(spaceSpec);
+  const dataset = flags.dataset ?? (space.datasets[0] as string);
+  if (!space.datasets.includes(dataset)) {
+    throw new UserError(`--dataset '${dataset}' is not a dataset of space ${space.name}. Fix: use one of ${space.datasets.join(', ')}.`, { subject: '--dataset' });
+  }
+  const reward = flags.reward ?? 'pareto';
+  if (reward !== 'pareto' && reward !== 'mnas') throw new UserError(`--reward must be pareto or mnas, got '${reward}'.`, { subject: '--reward' });
+  const strategy = strategyFor(flags.strategy ?? DEFAULT_STRATEGY).name;
+  const trials = positiveInt('--trials', flags.trials ?? DEFAULT_TRIALS);
+  let seed: number;
+  if (flags.seed === undefined) seed = randomInt(0, 2 ** 31 - 1);
+  else {
+    seed = Number(flags.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number ≥ 0, got '${flags.seed}'. Fix: pass e.g. --seed 1.`, { subject: '--seed' });
+  }
+  const evaluator = evaluatorFor(space, dataset);
+  const specs = evaluator.metrics();
+  await evaluator.close();
+  const objectives = flags.objectives !== undefined
+    ? flags.objectives.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+    : defaultObjectives(specs);
+  if (objectives.length === 0) throw new UserError(`--objectives is empty. Fix: name at least one metric, e.g. --objectives accuracy.`, { subject: '--objectives' });
+  const settings: SearchSettings = {
+    space: storedSpace, dataset, objectives, reward, alpha: MNAS_DEFAULT_EXPONENT, beta: MNAS_DEFAULT_EXPONENT, strategy, trials, seed,
+  };
+  if (flags.latencyTarget !== undefined) {
+    settings.latencyTarget = finiteNumber('--latency-target', flags.latencyTarget);
+    if (settings.latencyTarget <= 0) throw new UserError(`--latency-target must be positive, got ${flags.latencyTarget}.`, { subject: '--latency-target' });
+  }
+  if (flags.alpha !== undefined) settings.alpha = finiteNumber('--alpha', flags.alpha);
+  if (flags.beta !== undefined) settings.beta = finiteNumber('--beta', flags.beta);
+  if (reward === 'pareto' && (flags.latencyTarget !== undefined || flags.alpha !== undefined || flags.beta !== undefined)) {
+    const flag = flags.latencyTarget !== undefined ? '--latency-target' : flags.alpha !== undefined ? '--alpha' : '--beta';
+    throw new UserError(`${flag} only applies to --reward mnas. Fix: add --reward mnas or drop ${flag}.`, { subject: flag });
+  }
+  objectivesFor(settings, specs); // throws on unknown metrics or a malformed mnas reward
+  return settings;
+}
+
+/** Builds the live objects of a search from validated (or stored) settings. */
+export async function buildSearch(settings: SearchSettings): Promise<SearchSetup> {
+  if (!builtinSpaces[settings.space] && !existsSync(settings.space)) {
+    throw new UserError(`the run's space plug-in ${settings.space} no longer exists. Fix: restore the file, then resume.`, { subject: '--space' });
+  }
+  const space = await resolveSpace(settings.space);
+  const evaluator = evaluatorFor(space, settings.dataset);
+  return {
+    space, evaluator, objectives: objectivesFor(settings, evaluator.metrics()), strategy: strategyFor(settings.strategy),
+    versions: { space: `${space.name}@${space.version}` },
+  };
+}
