@@ -60,6 +60,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that stops early (`| head`) is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   main(hideBin(process.argv)).then(
     (code) => { process.exitCode = code; },
     (err) => { process.exitCode = reportError(err); },

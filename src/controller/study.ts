@@ -132,6 +132,7 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
   const seen = new Set<string>();
   const rng = createRng(options.seed);
   const fallbackRng = rng.fork('fallback');
+  const needed = [...new Set(objectives.flatMap((o) => o.requires))];
   const strategy = options.strategy.create<A>({ space, rng: rng.fork('strategy'), objectives, budget, isSeen: (key) => seen.has(key) });
   const front = new IncrementalFront();
   let nextSeq = 0;
@@ -215,7 +216,7 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
     let error: ReturnType<typeof serializeError> | undefined;
     let worker: string | undefined;
     try {
-      const out = await evaluator.evaluate(p.arch, { runId, seq: p.seq, key: p.key });
+      const out = await evaluator.evaluate(p.arch, { runId, seq: p.seq, key: p.key, needed });
       metrics = out.metrics;
       worker = out.worker;
       losses = lossesOf(objectives, metrics);

@@ -9,6 +9,8 @@ export interface TrialInfo {
   seq: number;
   /** The architecture's key. */
   key: string;
+  /** Metrics the run's objectives need; an evaluator may fail early (with the reason) when one is missing. */
+  needed?: readonly string[];
 }
 
 /**

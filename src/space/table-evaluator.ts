@@ -1,5 +1,5 @@
 import { GreennasError, type MetricSpec, type MetricValue } from '../core/index.js';
-import type { Evaluator } from './evaluator.js';
+import type { Evaluator, TrialInfo } from './evaluator.js';
 import type { ArchJson, SearchSpace } from './search-space.js';
 
 /** Evaluates architectures of a tabular (benchmark) space by looking them up; no training. */
@@ -19,9 +19,9 @@ export class TableEvaluator<A extends ArchJson> implements Evaluator<A> {
     return this.space.metrics(this.dataset);
   }
 
-  async evaluate(arch: A): Promise<{ metrics: MetricValue[] }> {
+  async evaluate(arch: A, trial?: TrialInfo): Promise<{ metrics: MetricValue[] }> {
     const evaluate = this.space.evaluate as NonNullable<SearchSpace<A>['evaluate']>;
-    return { metrics: await evaluate.call(this.space, arch, { dataset: this.dataset }) };
+    return { metrics: await evaluate.call(this.space, arch, { dataset: this.dataset, ...(trial?.needed ? { metrics: trial.needed } : {}) }) };
   }
 
   async close(): Promise<void> {}
