@@ -1,0 +1,265 @@
+import * as tf from '@tensorflow/tfjs';
+import { sizeOf, type WasmBackend } from './wasm-backend-access.js';
+
+/**
+ * Fused training ops: batch normalisation in training mode and the ReLU6 gradient, each one
+ * kernel (a few passes over the data) instead of the ten or so element-wise kernels the stock
+ * composition runs. The kernels are plain loops over typed arrays, registered for both `wasm` and
+ * `cpu` so the two backends compute the same thing; other backends use the stock composition.
+ */
+
+/** Kernel: training-mode batch norm over all axes but the last; outputs [y, mean, variance (biased)]. */
+export const BATCH_NORM_TRAIN = 'GreennasBatchNormTrain';
+/** Kernel: gradients of BATCH_NORM_TRAIN; outputs [dx, dgamma, dbeta]. */
+export const BATCH_NORM_TRAIN_GRAD = 'GreennasBatchNormTrainGrad';
+/** Kernel: layer norm over the last axis; outputs [y, mean, rstd] (one mean and 1/σ per row). */
+export const LAYER_NORM = 'GreennasLayerNorm';
+/** Kernel: gradients of LAYER_NORM; outputs [dx, dgamma, dbeta]. */
+export const LAYER_NORM_GRAD = 'GreennasLayerNormGrad';
+/** Kernel: the ReLU6 gradient in one pass (passes dy where 0 < x ≤ 6, as stock tfjs does). */
+export const RELU6_GRAD = 'GreennasRelu6Grad';
+
+type Arrays = Float32Array[];
+type Compute = (inputs: Arrays, outputs: Arrays, attrs: Record<string, unknown>) => void;
+interface FusedKernel {
+  name: string;
+  inputNames: string[];
+  outputShapes: (inputs: tf.TensorInfo[]) => number[][];
+  compute: Compute;
+}
+
+function batchNormTrain([x, gamma, beta]: Arrays, [y, mean, variance]: Arrays, attrs: Record<string, unknown>): void {
+  const C = gamma!.length;
+  const rows = x!.length / C;
+  const eps = attrs.epsilon as number;
+  const s = new Float64Array(C);
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < C; c++, i++) s[c] += x![i]!;
+  for (let c = 0; c < C; c++) s[c] = s[c]! / rows;
+  // Second pass around the mean: sum of squares minus square of sum loses digits in float32 data.
+  const v = new Float64Array(C);
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++, i++) { const d = x![i]! - s[c]!; v[c] += d * d; }
+  }
+  const scale = new Float64Array(C);
+  const shift = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    v[c] = v[c]! / rows;
+    mean![c] = s[c]!;
+    variance![c] = v[c]!;
+    scale[c] = gamma![c]! / Math.sqrt(v[c]! + eps);
+    shift[c] = beta![c]! - s[c]! * scale[c]!;
+  }
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < C; c++, i++) y![i] = x![i]! * scale[c]! + shift[c]!;
+}
+
+function batchNormTrainGrad([dy, x, gamma, mean, variance]: Arrays, [dx, dgamma, dbeta]: Arrays, attrs: Record<string, unknown>): void {
+  const C = gamma!.length;
+  const rows = x!.length / C;
+  const eps = attrs.epsilon as number;
+  const invStd = new Float64Array(C);
+  for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance![c]! + eps);
+  const sdy = new Float64Array(C);
+  const sdyx = new Float64Array(C);
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++, i++) { const g = dy![i]!; sdy[c] += g; sdyx[c] += g * (x![i]! - mean![c]!); }
+  }
+  // dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), folded into one multiply-add per element.
+  const a = new Float64Array(C);
+  const b = new Float64Array(C);
+  const k = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const is = invStd[c]!;
+    dbeta![c] = sdy[c]!;
+    dgamma![c] = sdyx[c]! * is;
+    a[c] = gamma![c]! * is;
+    k[c] = a[c]! * sdyx[c]! * is * is / rows;
+    b[c] = -a[c]! * sdy[c]! / rows + k[c]! * mean![c]!;
+  }
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++, i++) dx![i] = a[c]! * dy![i]! - k[c]! * x![i]! + b[c]!;
+  }
+}
+
+function layerNorm([x, gamma, beta]: Arrays, [y, mean, rstd]: Arrays, attrs: Record<string, unknown>): void {
+  const D = gamma!.length;
+  const rows = x!.length / D;
+  const eps = attrs.epsilon as number;
+  for (let r = 0; r < rows; r++) {
+    const o = r * D;
+    let s = 0;
+    for (let j = 0; j < D; j++) s += x![o + j]!;
+    const m = s / D;
+    let v = 0;
+    for (let j = 0; j < D; j++) { const d = x![o + j]! - m; v += d * d; }
+    const is = 1 / Math.sqrt(v / D + eps);
+    mean![r] = m;
+    rstd![r] = is;
+    for (let j = 0; j < D; j++) y![o + j] = (x![o + j]! - m) * is * gamma![j]! + beta![j]!;
+  }
+}
+
+function layerNormGrad([dy, x, gamma, mean, rstd]: Arrays, [dx, dgamma, dbeta]: Arrays): void {
+  const D = gamma!.length;
+  const rows = x!.length / D;
+  const dg = new Float64Array(D);
+  const db = new Float64Array(D);
+  for (let r = 0; r < rows; r++) {
+    const o = r * D;
+    const m = mean![r]!;
+    const is = rstd![r]!;
+    // dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·γ.
+    let sg = 0;
+    let sgx = 0;
+    for (let j = 0; j < D; j++) {
+      const xh = (x![o + j]! - m) * is;
+      const d = dy![o + j]!;
+      const g = d * gamma![j]!;
+      sg += g;
+      sgx += g * xh;
+      dg[j] += d * xh;
+      db[j] += d;
+    }
+    sg /= D;
+    sgx /= D;
+    for (let j = 0; j < D; j++) {
+      const xh = (x![o + j]! - m) * is;
+      dx![o + j] = is * (dy![o + j]! * gamma![j]! - sg - xh * sgx);
+    }
+  }
+  for (let j = 0; j < D; j++) { dgamma![j] = dg[j]!; dbeta![j] = db[j]!; }
+}
+
+function relu6Grad([dy, x]: Arrays, [dx]: Arrays): void {
+  const n = dx!.length;
+  // Branch-free: the mask is unpredictable, and a mispredicted branch per element costs more than the multiply.
+  for (let i = 0; i < n; i++) { const v = x![i]!; dx![i] = dy![i]! * (+(v > 0) & +(v <= 6)); }
+}
+
+const KERNELS: FusedKernel[] = [
+  { name: BATCH_NORM_TRAIN, inputNames: ['x', 'gamma', 'beta'], compute: batchNormTrain,
+    outputShapes: ([x, g]) => [x!.shape, g!.shape, g!.shape] },
+  { name: BATCH_NORM_TRAIN_GRAD, inputNames: ['dy', 'x', 'gamma', 'mean', 'variance'], compute: batchNormTrainGrad,
+    outputShapes: ([, x, g]) => [x!.shape, g!.shape, g!.shape] },
+  { name: LAYER_NORM, inputNames: ['x', 'gamma', 'beta'], compute: layerNorm,
+    outputShapes: ([x]) => [x!.shape, x!.shape.slice(0, -1), x!.shape.slice(0, -1)] },
+  { name: LAYER_NORM_GRAD, inputNames: ['dy', 'x', 'gamma', 'mean', 'rstd'], compute: layerNormGrad,
+    outputShapes: ([, x, g]) => [x!.shape, g!.shape, g!.shape] },
+  { name: RELU6_GRAD, inputNames: ['dy', 'x'], compute: relu6Grad, outputShapes: ([dy]) => [dy!.shape] },
+];
+
+interface CpuBackend {
+  data: { get(dataId: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
+}
+
+function wasmKernelFunc(kernel: FusedKernel): tf.KernelFunc {
+  return (({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> }) => {
+    const ins = kernel.inputNames.map((n) => inputs[n]!);
+    // Allocate every output before taking heap views: an allocation can grow (and detach) the heap.
+    const outs = kernel.outputShapes(ins).map((s) => backend.makeOutput(s, 'float32'));
+    const view = (t: tf.TensorInfo) => new Float32Array(backend.wasm.HEAPU8.buffer, backend.dataIdMap.get(t.dataId).memoryOffset, sizeOf(t.shape));
+    kernel.compute(ins.map(view), outs.map(view), attrs);
+    return outs.length === 1 ? outs[0]! : outs;
+  }) as unknown as tf.KernelFunc;
+}
+
+function cpuKernelFunc(kernel: FusedKernel): tf.KernelFunc {
+  return (({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: CpuBackend; attrs: Record<string, unknown> }) => {
+    const ins = kernel.inputNames.map((n) => inputs[n]!);
+    const outArrays = kernel.outputShapes(ins).map((s) => new Float32Array(sizeOf(s)));
+    kernel.compute(ins.map((t) => backend.data.get(t.dataId).values), outArrays, attrs);
+    const shapes = kernel.outputShapes(ins);
+    const outs = outArrays.map((a, i) => backend.makeTensorInfo(shapes[i]!, 'float32', a));
+    return outs.length === 1 ? outs[0]! : outs;
+  }) as unknown as tf.KernelFunc;
+}
+
+function hasFusedKernels(): boolean {
+  return tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) != null;
+}
+
+/**
+ * Training-mode batch normalisation over the last axis. Returns the normalised tensor and the
+ * batch mean and (biased) variance for the moving averages; differentiable in x, gamma and beta.
+ */
+export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number):
+  { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (!hasFusedKernels()) {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const { mean, variance } = tf.moments(x, axes);
+    const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  }
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** Layer normalisation over the last axis (differentiable in x, gamma and beta), fused where available. */
+export function layerNormalization(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor {
+  if (!hasFusedKernels()) {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
+    });
+  }
+  const [y] = tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return y!;
+}
+
+/** ReLU6 whose gradient is one fused kernel where available (else tfjs's own gradient). */
+export function relu6(x: tf.Tensor): tf.Tensor {
+  return tf.relu6(x);
+}
+
+let registered = false;
+
+/** Registers the fused kernels for wasm and cpu, and the gradients that use them. Idempotent. */
+export function registerFusedTrainingOps(): void {
+  if (registered) return;
+  for (const kernel of KERNELS) {
+    for (const backendName of ['wasm', 'cpu'] as const) {
+      if (tf.getKernel(kernel.name, backendName)) continue;
+      tf.registerKernel({ kernelName: kernel.name, backendName,
+        kernelFunc: backendName === 'wasm' ? wasmKernelFunc(kernel) : cpuKernelFunc(kernel) });
+    }
+  }
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAIN,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = Array.isArray(dys) ? dys[0]! : dys;
+      const [x, gamma, mean, variance] = saved as tf.Tensor[];
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD,
+        { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    },
+  });
+  tf.registerGradient({
+    kernelName: LAYER_NORM,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved) => {
+      const dy = Array.isArray(dys) ? dys[0]! : dys;
+      const [x, gamma, mean, rstd] = saved as tf.Tensor[];
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD,
+        { dy, x: x!, gamma: gamma!, mean: mean!, rstd: rstd! }, {}) as tf.Tensor[];
+      return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    },
+  });
+  // Replaces tfjs's Relu6 gradient (five kernels: lessEqual, step, mul, cast, mul) with one
+  // kernel of the same meaning; backends without it keep the stock composition.
+  tf.registerGradient({
+    kernelName: 'Relu6',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as tf.Tensor[];
+      const g = dy as tf.Tensor;
+      if (tf.getKernel(RELU6_GRAD, tf.getBackend())) {
+        return { x: () => tf.engine().runKernel(RELU6_GRAD, { dy: g, x: x! }, {}) as tf.Tensor };
+      }
+      return { x: () => tf.mul(g, tf.cast(tf.mul(tf.lessEqual(x!, 6), tf.step(x!)), 'float32')) };
+    },
+  });
+  registered = true;
+}
