@@ -64,7 +64,19 @@ const METRICS_BY_DATASET = new Map<Nb201Dataset, readonly MetricSpec[]>(
   ]),
 );
 
+// Valid cell strings are few (15,625) and parsed on every key()/encode(); strategies call them
+// thousands of times per ask, so parses are cached. Only strings that parse are stored.
+const parsedCells = new Map<string, readonly number[]>();
+
 function parseCell(value: unknown): number[] {
+  const hit = typeof value === 'string' ? parsedCells.get(value) : undefined;
+  if (hit) return [...hit];
+  const choices = parseCellUncached(value);
+  parsedCells.set(value as string, Object.freeze([...choices]));
+  return choices;
+}
+
+function parseCellUncached(value: unknown): number[] {
   const fail = (why: string): never => {
     throw new UserError(
       `architecture ${JSON.stringify(value)} is not a NAS-Bench-201 cell string: ${why}. ` +
@@ -81,7 +93,9 @@ function parseCell(value: unknown): number[] {
     const edges = group.slice(1, -1).split('|');
     if (edges.length !== g + 1) fail(`node ${g + 1} must have ${g + 1} input edge(s), found ${edges.length}`);
     edges.forEach((edge, from) => {
-      const [op, src] = edge.split('~');
+      const parts = edge.split('~');
+      if (parts.length !== 2) fail(`edge '${edge}' must be written op~node`);
+      const [op, src] = parts;
       if (src !== String(from)) fail(`edge '${edge}' must come from node ${from} (write ${op}~${from})`);
       const idx = OPS.indexOf(op as (typeof OPS)[number]);
       if (idx < 0) fail(`unknown operation '${op}'`);
@@ -190,7 +204,7 @@ export const nasbench201: SearchSpace<Nb201Arch> = {
   // The key is the cell string itself: architectures are de-duplicated by string, not by graph
   // isomorphism (6,466 classes), because the table lists all 15,625 strings with their own values
   // and the benchmark protocol counts each string as one architecture.
-  key: (arch) => formatCell(parseCell(arch)),
+  key: (arch) => (parsedCells.has(arch) ? arch : formatCell(parseCell(arch))),
   metrics: (dataset) => METRICS_BY_DATASET.get(nb201Dataset(dataset)) as readonly MetricSpec[],
   evaluate(arch, context: TableEvaluationContext) {
     const dataset = nb201Dataset(context.dataset);

@@ -1,0 +1,168 @@
+/**
+ * A small exact Gaussian process over categorical vectors with an exponential weighted-Hamming kernel
+ * k(x, x') = exp(−Σ_d θ_d·[x_d ≠ x'_d]) (a product of per-decision kernels, so positive definite for
+ * every θ ≥ 0). The per-decision weights θ (automatic relevance determination) and the noise come
+ * from a grid and coordinate search on the log marginal likelihood; targets are standardised inside.
+ * Sized for a few hundred observations: fitting is one Cholesky per tried setting.
+ */
+export class HammingGaussianProcess {
+  private x: Int32Array[] = [];
+  private l: Float64Array = new Float64Array(0);
+  private alpha: Float64Array = new Float64Array(0);
+  private n = 0;
+  private mean = 0;
+  private scale = 1;
+  /** Per-decision inverse length scales θ_d. */
+  weights: number[] = [];
+  /** Noise variance relative to the standardised signal. */
+  noise = 1e-2;
+
+  /** Fits to `x` (choice vectors) and `y`; with `tune`, searches θ and noise first. */
+  fit(x: readonly (readonly number[])[], y: readonly number[], tune: boolean): void {
+    this.x = x.map((r) => Int32Array.from(r));
+    this.n = y.length;
+    const dims = x[0]?.length ?? 0;
+    if (this.weights.length !== dims) this.weights = new Array<number>(dims).fill(1);
+    this.mean = y.reduce((s, v) => s + v, 0) / Math.max(1, y.length);
+    const variance = y.reduce((s, v) => s + (v - this.mean) ** 2, 0) / Math.max(1, y.length);
+    this.scale = variance > 1e-12 ? Math.sqrt(variance) : 1;
+    const z = Float64Array.from(y, (v) => (v - this.mean) / this.scale);
+    const masks = this.mismatchMasks(dims);
+    if (tune) {
+      let best = Number.NEGATIVE_INFINITY;
+      let bestW = this.weights;
+      let bestNoise = this.noise;
+      const tryFit = (w: number[], noise: number) => {
+        const ll = this.factor(masks, z, w, noise);
+        if (ll > best) {
+          best = ll;
+          bestW = w;
+          bestNoise = noise;
+        }
+      };
+      for (const ls of [0.5, 1, 2, 4, 8]) for (const noise of [1e-3, 1e-2, 1e-1, 3e-1]) tryFit(new Array<number>(dims).fill(1 / ls), noise);
+      // One coordinate pass: some decisions matter far more than others (ARD).
+      for (let d = 0; d < dims; d++) {
+        const base = bestW;
+        for (const f of [0, 0.2, 0.5, 2, 5]) {
+          const w = [...base];
+          w[d] = (base[d] as number) * f;
+          tryFit(w, bestNoise);
+        }
+      }
+      this.weights = bestW;
+      this.noise = bestNoise;
+    }
+    this.factor(masks, z, this.weights, this.noise);
+  }
+
+  private mismatchMasks(dims: number): Int32Array[] {
+    // Row i holds, per j < i, which decisions differ, as one mismatch list per pair (flattened).
+    const n = this.n;
+    const out: Int32Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const row = new Int32Array(i * dims);
+      const xi = this.x[i] as Int32Array;
+      for (let j = 0; j < i; j++) {
+        const xj = this.x[j] as Int32Array;
+        for (let d = 0; d < dims; d++) row[j * dims + d] = xi[d] !== xj[d] ? 1 : 0;
+      }
+      out.push(row);
+    }
+    return out;
+  }
+
+  /** Cholesky of K + noise·I into this.l, alpha = K⁻¹z; returns the log marginal likelihood. */
+  private factor(masks: Int32Array[], z: Float64Array, weights: readonly number[], noise: number): number {
+    const n = this.n;
+    const dims = weights.length;
+    const l = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const mi = masks[i] as Int32Array;
+      const ri = i * n;
+      for (let j = 0; j <= i; j++) {
+        let s: number;
+        if (i === j) s = 1 + noise;
+        else {
+          let dist = 0;
+          for (let d = 0; d < dims; d++) if (mi[j * dims + d] === 1) dist += weights[d] as number;
+          s = Math.exp(-dist);
+        }
+        const rj = j * n;
+        for (let k = 0; k < j; k++) s -= (l[ri + k] as number) * (l[rj + k] as number);
+        if (i === j) l[ri + i] = Math.sqrt(Math.max(s, 1e-12));
+        else l[ri + j] = s / (l[rj + j] as number);
+      }
+    }
+    const alpha = solveUpper(l, n, solveLower(l, n, z));
+    let logDet = 0;
+    let fit = 0;
+    for (let i = 0; i < n; i++) {
+      logDet += Math.log(l[i * n + i] as number);
+      fit += (z[i] as number) * (alpha[i] as number);
+    }
+    this.l = l;
+    this.alpha = alpha;
+    return -0.5 * fit - logDet;
+  }
+
+  private kStar(x: readonly number[]): Float64Array {
+    const k = new Float64Array(this.n);
+    const w = this.weights;
+    for (let i = 0; i < this.n; i++) {
+      const xi = this.x[i] as Int32Array;
+      let dist = 0;
+      for (let d = 0; d < w.length; d++) if (xi[d] !== x[d]) dist += w[d] as number;
+      k[i] = Math.exp(-dist);
+    }
+    return k;
+  }
+
+  /** Posterior mean at x, in the units of y. */
+  predictMean(x: readonly number[]): number {
+    const k = this.kStar(x);
+    let m = 0;
+    for (let i = 0; i < this.n; i++) m += (k[i] as number) * (this.alpha[i] as number);
+    return this.mean + this.scale * m;
+  }
+
+  /** Posterior mean and standard deviation (of the latent function) at x, in the units of y. */
+  predict(x: readonly number[]): { mean: number; std: number } {
+    const k = this.kStar(x);
+    let m = 0;
+    for (let i = 0; i < this.n; i++) m += (k[i] as number) * (this.alpha[i] as number);
+    const v = solveLower(this.l, this.n, k);
+    let explained = 0;
+    for (let i = 0; i < this.n; i++) explained += (v[i] as number) ** 2;
+    return { mean: this.mean + this.scale * m, std: this.scale * Math.sqrt(Math.max(1 - explained, 0)) };
+  }
+}
+
+/** Number of positions where two choice vectors differ. */
+export function hammingDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) d++;
+  return d;
+}
+
+function solveLower(l: Float64Array, n: number, b: ArrayLike<number>): Float64Array {
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i] as number;
+    const ri = i * n;
+    for (let k = 0; k < i; k++) s -= (l[ri + k] as number) * (x[k] as number);
+    x[i] = s / (l[ri + i] as number);
+  }
+  return x;
+}
+
+function solveUpper(l: Float64Array, n: number, b: Float64Array): Float64Array {
+  // Solves Lᵀ x = b with L stored row-major lower-triangular.
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i] as number;
+    for (let k = i + 1; k < n; k++) s -= (l[k * n + i] as number) * (x[k] as number);
+    x[i] = s / (l[i * n + i] as number);
+  }
+  return x;
+}
