@@ -6,7 +6,7 @@ type Kwargs = Record<string, unknown>;
 /**
  * Batch normalisation over the last axis, like `tf.layers.batchNormalization` (same weights,
  * momentum 0.99 and epsilon 1e-3 defaults, moving averages of the biased batch variance), but
- * training mode runs one fused kernel forward and one backward.
+ * training mode runs one fused kernel forward and one backward, optionally with ReLU6 fused in.
  */
 export class FusedBatchNormalization extends tf.layers.Layer {
   /** Name under which tfjs serialises this layer. */
@@ -15,15 +15,18 @@ export class FusedBatchNormalization extends tf.layers.Layer {
   readonly momentum: number;
   /** Added to the variance before the square root. */
   readonly epsilon: number;
+  /** Whether ReLU6 follows in the same kernel. */
+  readonly activation: 'linear' | 'relu6';
   private gamma!: tf.LayerVariable;
   private beta!: tf.LayerVariable;
   private movingMean!: tf.LayerVariable;
   private movingVariance!: tf.LayerVariable;
 
-  constructor(args: { momentum?: number; epsilon?: number; name?: string; trainable?: boolean } = {}) {
+  constructor(args: { momentum?: number; epsilon?: number; activation?: 'linear' | 'relu6'; name?: string; trainable?: boolean } = {}) {
     super(args);
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
+    this.activation = args.activation ?? 'linear';
     this.supportsMasking = true;
   }
 
@@ -41,10 +44,12 @@ export class FusedBatchNormalization extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const relu6 = this.activation === 'relu6';
       if (!kwargs.training) {
-        return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta.read(), this.gamma.read(), this.epsilon);
+        const z = tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta.read(), this.gamma.read(), this.epsilon);
+        return relu6 ? tf.relu6(z) : z;
       }
-      const { y, mean, variance } = batchNormTraining(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon);
+      const { y, mean, variance } = batchNormTraining(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon, relu6);
       const decay = 1 - this.momentum;
       for (const [v, batch] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
         const old = v.read();
@@ -59,7 +64,7 @@ export class FusedBatchNormalization extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon, activation: this.activation };
   }
 
   override getClassName(): string {

@@ -32,38 +32,57 @@ function batchNormTrain([x, gamma, beta]: Arrays, [y, mean, variance]: Arrays, a
   const C = gamma!.length;
   const rows = x!.length / C;
   const eps = attrs.epsilon as number;
+  // One pass for both moments; float64 accumulators keep E[x²] − E[x]² accurate for float32 data.
   const s = new Float64Array(C);
-  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < C; c++, i++) s[c] += x![i]!;
-  for (let c = 0; c < C; c++) s[c] = s[c]! / rows;
-  // Second pass around the mean: sum of squares minus square of sum loses digits in float32 data.
-  const v = new Float64Array(C);
+  const q = new Float64Array(C);
   for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < C; c++, i++) { const d = x![i]! - s[c]!; v[c] += d * d; }
+    for (let c = 0; c < C; c++, i++) { const v = x![i]!; s[c] += v; q[c] += v * v; }
   }
   const scale = new Float64Array(C);
   const shift = new Float64Array(C);
   for (let c = 0; c < C; c++) {
-    v[c] = v[c]! / rows;
-    mean![c] = s[c]!;
-    variance![c] = v[c]!;
-    scale[c] = gamma![c]! / Math.sqrt(v[c]! + eps);
-    shift[c] = beta![c]! - s[c]! * scale[c]!;
+    const m = s[c]! / rows;
+    const v = Math.max(q[c]! / rows - m * m, 0);
+    mean![c] = m;
+    variance![c] = v;
+    scale[c] = gamma![c]! / Math.sqrt(v + eps);
+    shift[c] = beta![c]! - m * scale[c]!;
   }
-  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < C; c++, i++) y![i] = x![i]! * scale[c]! + shift[c]!;
+  if (attrs.relu6) {
+    for (let r = 0, i = 0; r < rows; r++) {
+      for (let c = 0; c < C; c++, i++) y![i] = Math.min(Math.max(x![i]! * scale[c]! + shift[c]!, 0), 6);
+    }
+  } else {
+    for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < C; c++, i++) y![i] = x![i]! * scale[c]! + shift[c]!;
+  }
 }
 
-function batchNormTrainGrad([dy, x, gamma, mean, variance]: Arrays, [dx, dgamma, dbeta]: Arrays, attrs: Record<string, unknown>): void {
+function batchNormTrainGrad([dy, x, gamma, beta, mean, variance]: Arrays, [dx, dgamma, dbeta]: Arrays, attrs: Record<string, unknown>): void {
   const C = gamma!.length;
   const rows = x!.length / C;
   const eps = attrs.epsilon as number;
   const invStd = new Float64Array(C);
-  for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance![c]! + eps);
+  const scale = new Float64Array(C);
+  const shift = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    invStd[c] = 1 / Math.sqrt(variance![c]! + eps);
+    scale[c] = gamma![c]! * invStd[c]!;
+    shift[c] = beta![c]! - mean![c]! * scale[c]!;
+  }
+  const relu6 = Boolean(attrs.relu6);
+  // With a fused ReLU6 the incoming gradient is masked by 0 < z ≤ 6 (z recomputed, not stored).
+  const grad = (i: number, c: number): number => {
+    const d = dy![i]!;
+    if (!relu6) return d;
+    const z = x![i]! * scale[c]! + shift[c]!;
+    return d * (+(z > 0) & +(z <= 6));
+  };
   const sdy = new Float64Array(C);
   const sdyx = new Float64Array(C);
   for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < C; c++, i++) { const g = dy![i]!; sdy[c] += g; sdyx[c] += g * (x![i]! - mean![c]!); }
+    for (let c = 0; c < C; c++, i++) { const g = grad(i, c); sdy[c] += g; sdyx[c] += g * (x![i]! - mean![c]!); }
   }
-  // dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), folded into one multiply-add per element.
+  // dx = γ·σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)), folded into one multiply-add per element.
   const a = new Float64Array(C);
   const b = new Float64Array(C);
   const k = new Float64Array(C);
@@ -76,7 +95,7 @@ function batchNormTrainGrad([dy, x, gamma, mean, variance]: Arrays, [dx, dgamma,
     b[c] = -a[c]! * sdy[c]! / rows + k[c]! * mean![c]!;
   }
   for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < C; c++, i++) dx![i] = a[c]! * dy![i]! - k[c]! * x![i]! + b[c]!;
+    for (let c = 0; c < C; c++, i++) dx![i] = a[c]! * grad(i, c) - k[c]! * x![i]! + b[c]!;
   }
 }
 
@@ -138,7 +157,7 @@ function relu6Grad([dy, x]: Arrays, [dx]: Arrays): void {
 const KERNELS: FusedKernel[] = [
   { name: BATCH_NORM_TRAIN, inputNames: ['x', 'gamma', 'beta'], compute: batchNormTrain,
     outputShapes: ([x, g]) => [x!.shape, g!.shape, g!.shape] },
-  { name: BATCH_NORM_TRAIN_GRAD, inputNames: ['dy', 'x', 'gamma', 'mean', 'variance'], compute: batchNormTrainGrad,
+  { name: BATCH_NORM_TRAIN_GRAD, inputNames: ['dy', 'x', 'gamma', 'beta', 'mean', 'variance'], compute: batchNormTrainGrad,
     outputShapes: ([, x, g]) => [x!.shape, g!.shape, g!.shape] },
   { name: LAYER_NORM, inputNames: ['x', 'gamma', 'beta'], compute: layerNorm,
     outputShapes: ([x]) => [x!.shape, x!.shape.slice(0, -1), x!.shape.slice(0, -1)] },
@@ -179,18 +198,19 @@ function hasFusedKernels(): boolean {
 }
 
 /**
- * Training-mode batch normalisation over the last axis. Returns the normalised tensor and the
- * batch mean and (biased) variance for the moving averages; differentiable in x, gamma and beta.
+ * Training-mode batch normalisation over the last axis, optionally followed by ReLU6 in the same
+ * kernel. Returns the output and the batch mean and (biased) variance for the moving averages;
+ * differentiable in x, gamma and beta.
  */
-export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number):
+export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu6 = false):
   { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   if (!hasFusedKernels()) {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const { mean, variance } = tf.moments(x, axes);
-    const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
-    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+    const z = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+    return { y: relu6 ? tf.relu6(z) : z, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }
-  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon, relu6 }) as tf.Tensor[];
   return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
@@ -225,13 +245,13 @@ export function registerFusedTrainingOps(): void {
   }
   tf.registerGradient({
     kernelName: BATCH_NORM_TRAIN,
-    inputsToSave: ['x', 'gamma'],
+    inputsToSave: ['x', 'gamma', 'beta'],
     outputsToSave: [false, true, true],
     gradFunc: (dys, saved, attrs) => {
       const dy = Array.isArray(dys) ? dys[0]! : dys;
-      const [x, gamma, mean, variance] = saved as tf.Tensor[];
+      const [x, gamma, beta, mean, variance] = saved as tf.Tensor[];
       const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD,
-        { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        { dy, x: x!, gamma: gamma!, beta: beta!, mean: mean!, variance: variance! }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
       return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
     },
   });

@@ -199,20 +199,23 @@ describe('wasm training kernels vs cpu', () => {
 });
 
 describe('fused training ops vs the stock composition on cpu', () => {
-  it('batch norm (training) forward and gradients', () => {
+  it('batch norm (training), alone and with ReLU6 fused, forward and gradients', () => {
     const rng = createRng('bn');
-    for (let trial = 0; trial < 6; trial++) {
+    for (let trial = 0; trial < 8; trial++) {
+      const relu6 = trial % 2 === 1;
       const shape = [1 + rng.int(4), 1 + rng.int(5), 1 + rng.int(5), 1 + rng.int(6)];
       const c = shape[3]!;
+      // With ReLU6, a wide gamma and offset beta put outputs on both sides of 0 and 6.
       const inputs = [
         { values: rand(rng, shape.reduce((p, q) => p * q, 1)), shape },
-        { values: rand(rng, c), shape: [c] },
-        { values: rand(rng, c), shape: [c] },
+        { values: rand(rng, c).map((v) => (relu6 ? 5 * v : v)), shape: [c] },
+        { values: rand(rng, c).map((v) => (relu6 ? 3 + 2 * v : v)), shape: [c] },
       ];
-      const fused = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3).y;
+      const fused = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3, relu6).y;
       const stock = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
         const { mean, variance } = tf.moments(x, [0, 1, 2]);
-        return tf.batchNorm(x, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
+        const z = tf.batchNorm(x, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
+        return relu6 ? tf.relu6(z) : z;
       };
       const grads = (backend: Backend, f: (...xs: tf.Tensor[]) => tf.Tensor) => on(backend, () => {
         const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
