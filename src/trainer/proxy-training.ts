@@ -73,6 +73,29 @@ export function splitAccuracy(model: tf.LayersModel, split: DataSplit, inputShap
   return correct / split.count;
 }
 
+/** Samples whose batch statistics replace the moving averages before each evaluation. */
+export const RECALIBRATION_SAMPLES = 512;
+
+/**
+ * Sets every batch-normalisation layer's moving mean and variance to the statistics of one batch of
+ * training samples (momentum 0 for one training-mode forward pass). A proxy trains a few hundred
+ * steps, far too few for moving averages with momentum 0.99 to forget their initial 0 / 1, which
+ * would make inference-mode accuracy meaningless; this is the usual recalibration of NAS proxies.
+ * Models without batch normalisation are left alone.
+ */
+export function recalibrateBatchNorm(model: tf.LayersModel, train: DataSplit, inputShape: readonly number[], samples = RECALIBRATION_SAMPLES): void {
+  const layers = model.layers.filter((l) => 'movingMean' in l && 'momentum' in l) as unknown as { momentum: number }[];
+  if (layers.length === 0 || train.count === 0) return;
+  const saved = layers.map((l) => l.momentum);
+  try {
+    for (const l of layers) (l as { momentum: number }).momentum = 0;
+    const [batch] = iterateBatches(train, { batchSize: Math.min(samples, train.count), shuffle: true, seed: 'recalibration' });
+    if (batch) tf.tidy(() => { model.apply(batchTensor(batch, inputShape), { training: true }); });
+  } finally {
+    layers.forEach((l, i) => { l.momentum = saved[i] as number; });
+  }
+}
+
 /** Learning rate at `step` of `total`: linear warm-up over the first 5 % of steps, then cosine decay to 0. */
 export function scheduledLearningRate(peak: number, step: number, total: number): number {
   const warmup = Math.max(1, Math.floor(total * 0.05));
@@ -107,12 +130,12 @@ export function plannedSteps(budget: Pick<ProxyBudget, 'epochs' | 'batchSize' | 
  * `shouldStop` sees each point and may end training early (dominance pruning). The optimiser's slots
  * are disposed before returning, so only the model's own weights stay allocated.
  */
-export function proxyTrain(
+export async function proxyTrain(
   model: tf.LayersModel,
   data: { train: DataSplit; validation: DataSplit; inputShape: readonly number[]; numClasses: number },
   budget: ProxyBudget,
-  shouldStop: (point: CurvePoint) => boolean = () => false,
-): ProxyTrainResult {
+  shouldStop: (point: CurvePoint) => boolean | Promise<boolean> = () => false,
+): Promise<ProxyTrainResult> {
   const total = plannedSteps(budget, data.train.count);
   if (total < 1) throw new TrialError(`the proxy budget plans no training step (train split of ${data.train.count} samples, batch ${budget.batchSize})`, 'E_EMPTY_BUDGET');
   const optimizer = createOptimizer(budget.optimizer, budget.learningRate);
@@ -151,6 +174,7 @@ export function proxyTrain(
           lossCount++;
         }
         if (checkpoints.has(done)) {
+          recalibrateBatchNorm(model, data.train, data.inputShape);
           const point: CurvePoint = {
             step: done, plannedSteps: total, epoch: Math.round((done / perEpoch) * 100) / 100,
             valAccuracy: splitAccuracy(model, data.validation, data.inputShape), trainLoss: lossCount ? lossSum / lossCount : Number.NaN,
@@ -158,7 +182,7 @@ export function proxyTrain(
           lossSum = 0;
           lossCount = 0;
           curve.push(point);
-          if (done < total && shouldStop(point)) {
+          if ((await shouldStop(point)) && done < total) {
             stoppedEarly = true;
             break outer;
           }
