@@ -5,6 +5,7 @@ import { profilesCommand } from './profiles.js';
 import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
 import { spacesCommand } from './spaces.js';
+import { trainCommand } from './train.js';
 import { trialsCommand } from './trials.js';
 
 /** Every CLI command, one file each; main.ts registers this list. Add a command by adding a line. */
@@ -17,4 +18,5 @@ export const commands: CommandModule<any, any>[] = [
   spacesCommand,
   meterCommand,
   profilesCommand,
+  trainCommand,
 ];
