@@ -80,7 +80,7 @@ export interface ProxyConfig {
 /** Proxy defaults per dataset, chosen so the default search finishes in minutes on two cores. */
 export const PROXY_DEFAULTS: Record<string, Omit<ProxyConfig, 'energy' | 'backend' | 'pruneMargin' | 'latencyBatch'>> = {
   // Adam with BN-friendly 3e-3: the inverted-residual nets converge in one or two passes over a few thousand images.
-  'fashion-mnist': { epochs: 2, trainSubset: 6000, batchSize: 64, optimizer: 'adam', learningRate: 3e-3, validationSubset: 1000 },
+  'fashion-mnist': { epochs: 2, trainSubset: 6000, batchSize: 64, optimizer: 'adam', learningRate: 3e-3, validationSubset: 1000, testSubset: 2000 },
   // Post-LN transformers want a smaller Adam step; the whole (small) corpus is used.
   'spam-assassin': { epochs: 3, batchSize: 32, optimizer: 'adam', learningRate: 1e-3 },
 };

@@ -1,4 +1,4 @@
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { TrialError, type MetricValue } from '../core/index.js';
 import type { DataSplit, DatasetInfo } from '../data/index.js';
@@ -168,8 +168,21 @@ export async function runProxyTrial(task: ProxyTrialTask): Promise<ProxyTrialRes
   if (typeof space.build !== 'function') throw new TrialError(`space ${space.name} has no build(arch, task): it cannot be trained`, 'E_NOT_TRAINABLE');
   const arch = space.validate(task.arch);
   const numTensorsBefore = tf.memory().numTensors;
-  const result = await trainAndMeasure(task, space, arch, backend, meter);
-  return { ...result, threadId, numTensorsBefore, numTensorsAfter: tf.memory().numTensors };
+  try {
+    const result = await trainAndMeasure(task, space, arch, backend, meter);
+    return { ...result, threadId, numTensorsBefore, numTensorsAfter: tf.memory().numTensors };
+  } catch (err) {
+    if (!isOutOfMemory(err)) throw err;
+    // A backend that ran out of memory may be left half-allocated: answer, then let the pool replace this thread.
+    if (!isMainThread) setTimeout(() => process.exit(75), 200).unref?.();
+    throw new TrialError(`out of memory while training on ${backend.name}: ${(err as Error).message}`, 'E_OUT_OF_MEMORY');
+  }
+}
+
+/** Whether an error is an allocation failure (JS heap, wasm memory growth, native allocator). */
+export function isOutOfMemory(err: unknown): boolean {
+  const msg = err instanceof Error ? `${err.name} ${err.message}` : String(err);
+  return /out of memory|OOM|Array buffer allocation failed|Cannot enlarge memory|memory access out of bounds|Invalid typed array length|allocation failed/i.test(msg);
 }
 
 async function trainAndMeasure(task: ProxyTrialTask, space: SearchSpace, arch: ArchJson, backend: BackendInfo, meter: EnergyMeter): Promise<Omit<ProxyTrialResult, 'threadId' | 'numTensorsBefore' | 'numTensorsAfter'>> {
