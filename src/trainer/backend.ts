@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../core/index.js';
 import { registerFusedTrainingOps } from './fused-ops.js';
-import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './wasm-kernels.js';
 
 /** A backend greennas can train on, in order of preference. */
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -63,6 +63,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
       }
       case 'cpu':
         if (!(await tf.setBackend('cpu'))) return 'the cpu backend did not initialise';
+        registerCpuTrainingKernels();
         return null;
     }
   } catch (err) {

@@ -50,7 +50,12 @@ function batchNormTrain([x, gamma, beta]: Arrays, [y, mean, variance]: Arrays, a
   }
   if (attrs.relu6) {
     for (let r = 0, i = 0; r < rows; r++) {
-      for (let c = 0; c < C; c++, i++) y![i] = Math.min(Math.max(x![i]! * scale[c]! + shift[c]!, 0), 6);
+      for (let c = 0; c < C; c++, i++) {
+        // Branch-free at 0 (about half the values are negative); values above 6 are rare.
+        const z = x![i]! * scale[c]! + shift[c]!;
+        const p = z * +(z > 0);
+        y![i] = p < 6 ? p : 6;
+      }
     }
   } else {
     for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < C; c++, i++) y![i] = x![i]! * scale[c]! + shift[c]!;
@@ -70,17 +75,25 @@ function batchNormTrainGrad([dy, x, gamma, beta, mean, variance]: Arrays, [dx, d
     shift[c] = beta![c]! - mean![c]! * scale[c]!;
   }
   const relu6 = Boolean(attrs.relu6);
-  // With a fused ReLU6 the incoming gradient is masked by 0 < z ≤ 6 (z recomputed, not stored).
-  const grad = (i: number, c: number): number => {
-    const d = dy![i]!;
-    if (!relu6) return d;
-    const z = x![i]! * scale[c]! + shift[c]!;
-    return d * (+(z > 0) & +(z <= 6));
-  };
   const sdy = new Float64Array(C);
   const sdyx = new Float64Array(C);
-  for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < C; c++, i++) { const g = grad(i, c); sdy[c] += g; sdyx[c] += g * (x![i]! - mean![c]!); }
+  // With a fused ReLU6 the incoming gradient is masked by 0 < z ≤ 6 (z recomputed from x, not
+  // stored); the masked gradient is kept in dx for the second pass.
+  const g = relu6 ? dx! : dy!;
+  if (relu6) {
+    for (let r = 0, i = 0; r < rows; r++) {
+      for (let c = 0; c < C; c++, i++) {
+        const z = x![i]! * scale[c]! + shift[c]!;
+        const v = dy![i]! * (+(z > 0) & +(z <= 6));
+        dx![i] = v;
+        sdy[c] += v;
+        sdyx[c] += v * (x![i]! - mean![c]!);
+      }
+    }
+  } else {
+    for (let r = 0, i = 0; r < rows; r++) {
+      for (let c = 0; c < C; c++, i++) { const v = dy![i]!; sdy[c] += v; sdyx[c] += v * (x![i]! - mean![c]!); }
+    }
   }
   // dx = γ·σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)), folded into one multiply-add per element.
   const a = new Float64Array(C);
@@ -95,7 +108,7 @@ function batchNormTrainGrad([dy, x, gamma, beta, mean, variance]: Arrays, [dx, d
     b[c] = -a[c]! * sdy[c]! / rows + k[c]! * mean![c]!;
   }
   for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < C; c++, i++) dx![i] = a[c]! * grad(i, c) - k[c]! * x![i]! + b[c]!;
+    for (let c = 0; c < C; c++, i++) dx![i] = a[c]! * g[i]! - k[c]! * x![i]! + b[c]!;
   }
 }
 

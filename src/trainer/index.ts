@@ -1,6 +1,6 @@
 /** Training backend layer: backend choice, wasm training kernels, fused ops, reference models, worker pool. */
 export { BACKEND_NAMES, type BackendInfo, type BackendName, type BackendPreference, initBackend } from './backend.js';
-export { ADDED_WASM_KERNELS, REPLACED_WASM_KERNELS, registerWasmTrainingKernels } from './wasm-kernels.js';
+export { ADDED_WASM_KERNELS, REPLACED_CPU_KERNELS, REPLACED_WASM_KERNELS, registerCpuTrainingKernels, registerWasmTrainingKernels } from './wasm-kernels.js';
 export { batchNormTraining, layerNormalization, registerFusedTrainingOps } from './fused-ops.js';
 export { FusedBatchNormalization, FusedLayerNormalization, Relu6 } from './fused-layers.js';
 export { encoderLayer, type EncoderLayerOptions, MultiHeadSelfAttention, PositionEmbedding } from './transformer-layers.js';

@@ -24,12 +24,67 @@ export type KernelAttrs = Record<string, unknown>;
 /** A kernel implementation as tfjs calls it. */
 export type KernelImpl = (args: { inputs: KernelInputs; backend: WasmBackend; attrs: KernelAttrs }) => tf.TensorInfo | tf.TensorInfo[];
 
+/** What a backend-neutral kernel needs: run other kernels, read and allocate typed arrays, release intermediates. */
+export interface ArrayKernelContext {
+  /** Runs a kernel of this backend directly (off the gradient tape). */
+  run(name: string, inputs: KernelInputs, attrs?: KernelAttrs): tf.TensorInfo;
+  /** The float32 data of a tensor; re-take it after any allocation. */
+  f32(t: tf.TensorInfo): Float32Array;
+  /** The int32 data of a tensor; re-take it after any allocation. */
+  i32(t: tf.TensorInfo): Int32Array;
+  /** A new output tensor (contents unspecified). */
+  alloc(shape: number[], dtype?: tf.DataType): tf.TensorInfo;
+  /** Releases intermediates. */
+  free(...ts: tf.TensorInfo[]): void;
+  /** Same data, another shape. */
+  reshape(t: tf.TensorInfo, shape: number[]): tf.TensorInfo;
+}
+
+interface CpuBackendData {
+  data: { get(dataId: object): { values: Float32Array | Int32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Int32Array): tf.TensorInfo;
+  disposeIntermediateTensorInfo(t: tf.TensorInfo): void;
+}
+
+/** ArrayKernelContext over the pure-JS cpu backend. */
+export class CpuKernelContext implements ArrayKernelContext {
+  constructor(readonly backend: CpuBackendData, private readonly stock: Map<string, KernelImpl>) {}
+
+  run(name: string, inputs: KernelInputs, attrs: KernelAttrs = {}): tf.TensorInfo {
+    const impl = this.stock.get(name) ?? (tf.getKernel(name, 'cpu')?.kernelFunc as unknown as KernelImpl | undefined);
+    if (!impl) throw new Error(`cpu kernel ${name} is not registered`);
+    return impl({ inputs, backend: this.backend as unknown as WasmBackend, attrs }) as tf.TensorInfo;
+  }
+
+  f32(t: tf.TensorInfo): Float32Array {
+    return this.backend.data.get(t.dataId).values as Float32Array;
+  }
+
+  i32(t: tf.TensorInfo): Int32Array {
+    const v = this.backend.data.get(t.dataId).values;
+    return v instanceof Int32Array ? v : Int32Array.from(v);
+  }
+
+  alloc(shape: number[], dtype: tf.DataType = 'float32'): tf.TensorInfo {
+    const n = sizeOf(shape);
+    return this.backend.makeTensorInfo(shape, dtype, dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
+  }
+
+  free(...ts: tf.TensorInfo[]): void {
+    for (const t of ts) this.backend.disposeIntermediateTensorInfo(t);
+  }
+
+  reshape(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    return this.run('Reshape', { x: t }, { shape });
+  }
+}
+
 /**
  * Helpers for writing wasm kernels in terms of other wasm kernels and direct heap access. Calling
  * kernel functions directly (not through ops) keeps intermediates off the gradient tape; every
  * intermediate must be released with `free`.
  */
-export class WasmKernelContext {
+export class WasmKernelContext implements ArrayKernelContext {
   constructor(readonly backend: WasmBackend, private readonly stock: Map<string, KernelImpl>) {}
 
   /** Runs a kernel on the wasm backend: the stock one when we replaced it, else the registered one. */

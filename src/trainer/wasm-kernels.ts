@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type KernelAttrs, type KernelImpl, type KernelInputs, sizeOf, type WasmBackend, WasmKernelContext } from './wasm-backend-access.js';
+import { type ArrayKernelContext, CpuKernelContext, type KernelAttrs, type KernelImpl, type KernelInputs, sizeOf, type WasmBackend, WasmKernelContext } from './wasm-backend-access.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
@@ -27,7 +27,7 @@ function convInfo(xShape: number[], filterShape: number[], attrs: KernelAttrs, d
  * tap and input channel, one column per output position), then one XNNPACK matrix product with
  * the output gradient gives the filter in [kh, kw, in, out] order directly.
  */
-function conv2DBackpropFilter(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+function conv2DBackpropFilter(k: ArrayKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   if (attrs.dataFormat === 'NCHW') throw new Error('wasm Conv2DBackpropFilter supports NHWC only');
   const filterShape = attrs.filterShape as number[];
@@ -90,7 +90,7 @@ function transpose2d(src: Float32Array, dst: Float32Array, rows: number, cols: n
 }
 
 /** Filter gradient of a depthwise convolution: per filter tap, the shifted input times the output gradient, summed over batch and space. */
-function depthwiseBackpropFilter(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+function depthwiseBackpropFilter(k: ArrayKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const filterShape = attrs.filterShape as number[];
   const info = convInfo(x.shape, filterShape, attrs, true);
@@ -197,7 +197,7 @@ function depthwiseBackpropInput(k: WasmKernelContext, inputs: KernelInputs, attr
 }
 
 /** Sums rows of `x` into `numSegments` rows by segment id (the embedding gradient); out-of-range ids are dropped. */
-function unsortedSegmentSum(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+function unsortedSegmentSum(k: ArrayKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
   const numSegments = attrs.numSegments as number;
   const rows = segmentIds.shape.length === 0 ? 1 : sizeOf(segmentIds.shape);
@@ -367,6 +367,36 @@ function transpose(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttr
 }
 
 let registered = false;
+let cpuRegistered = false;
+
+/** Kernels of the pure-JS cpu backend that read every element through a generic accessor or copy per segment. */
+export const REPLACED_CPU_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum'] as const;
+
+/**
+ * Replaces the cpu backend's slowest training kernels with the same typed-array kernels wasm
+ * uses (the filter gradient's matrix product runs on cpu's own BatchMatMul). Only for when cpu
+ * is the backend chosen; idempotent.
+ */
+export function registerCpuTrainingKernels(): void {
+  if (cpuRegistered) return;
+  const backend = tf.findBackend('cpu');
+  if (!backend) throw new Error('registerCpuTrainingKernels needs the cpu backend');
+  const ctx = new CpuKernelContext(backend as never, new Map());
+  const impls: Record<(typeof REPLACED_CPU_KERNELS)[number], (k: ArrayKernelContext, inputs: KernelInputs, attrs: KernelAttrs) => tf.TensorInfo> = {
+    Conv2DBackpropFilter: conv2DBackpropFilter,
+    DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+    UnsortedSegmentSum: unsortedSegmentSum,
+  };
+  for (const [kernelName, impl] of Object.entries(impls)) {
+    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu');
+    tf.registerKernel({
+      kernelName,
+      backendName: 'cpu',
+      kernelFunc: ((args: { inputs: KernelInputs; attrs: KernelAttrs }) => impl(ctx, args.inputs, args.attrs)) as unknown as tf.KernelFunc,
+    });
+  }
+  cpuRegistered = true;
+}
 
 /**
  * Registers greennas's training kernels for the wasm backend: the four that tfjs-backend-wasm
