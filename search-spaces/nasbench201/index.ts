@@ -118,6 +118,26 @@ function formatCell(choices: readonly number[]): Nb201Arch {
   return `|${op(0)}|+|${op(1)}|${op(2)}|+|${op(3)}|${op(4)}|${op(5)}|`;
 }
 
+/** Input-to-output paths of the cell as edge indices (0→3; 0→1→3; 0→2→3; 0→1→2→3). */
+const PATHS: readonly (readonly number[])[] = [[3], [0, 4], [1, 5], [0, 2, 5]];
+
+/**
+ * One code per input-to-output path: 0 when an edge on it is `none` (the path is cut), else 1 + the
+ * op sequence in base 4. Cells with equal codes compute the same function up to the choices on dead
+ * edges (the path encoding of White et al., BANANAS 2021), which a surrogate cannot see from choices.
+ */
+function pathCodes(choices: readonly number[]): number[] {
+  return PATHS.map((path) => {
+    let code = 0;
+    for (const e of path) {
+      const c = choices[e] as number;
+      if (c === 0) return 0;
+      code = code * (OPS.length - 1) + (c - 1);
+    }
+    return 1 + code;
+  });
+}
+
 function randomChoices(rng: Rng): number[] {
   return DECISIONS.map(() => rng.int(OPS.length));
 }
@@ -217,6 +237,7 @@ export const nasbench201: SearchSpace<Nb201Arch> = {
     return values;
   },
   label: (arch) => parseCell(arch).join(''),
+  features: (arch) => pathCodes(parseCell(arch)),
 };
 
 export default nasbench201;

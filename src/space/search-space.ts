@@ -84,4 +84,10 @@ export interface SearchSpace<A extends ArchJson = ArchJson> {
   cost?(arch: A, task: Task): Cost;
   /** Short human label for tables. */
   label?(arch: A): string;
+  /**
+   * Optional categorical descriptors for surrogate models, compared by equality (e.g. one code per
+   * input-to-output path of a cell, 0 when the path is cut). They let a model see that architectures
+   * with different choices compute the same thing; strategies use them next to encode().
+   */
+  features?(arch: A): number[];
 }

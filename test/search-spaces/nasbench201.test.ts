@@ -86,4 +86,20 @@ describe('nasbench201 space', () => {
     expect(records.filter((r) => 'latency.edgegpu' in r.metrics)).toHaveLength(12554);
     expect(records.every((r) => 'latency.raspi4' in r.metrics && r.metrics['accuracy']! <= 1)).toBe(true);
   });
+
+  it('path-code features make cells that differ only on dead edges equal', () => {
+    // Both cells reach the output only through edge 0->3 (conv 3x3); edges into nodes 1 and 2 are dead.
+    const a = '|nor_conv_1x1~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|none~1|none~2|';
+    const b = '|avg_pool_3x3~0|+|none~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|none~2|';
+    expect(nasbench201.features!(a)).toEqual(nasbench201.features!(b));
+    expect(nasbench201.features!(a)).toEqual([1 + 2, 0, 0, 0]);
+    expect(nasbench201.features!(ARCH1)).not.toEqual(nasbench201.features!(a));
+    expect(nasbench201.features!('|none~0|+|none~0|none~1|+|none~0|none~1|none~2|')).toEqual([0, 0, 0, 0]);
+  });
+
+  it('accepts only the canonical cell string, so the string is its own key', () => {
+    expect(() => nasbench201.validate('|none~0~1|+|none~0|none~1|+|none~0|none~1|none~2|')).toThrow(/op~node/);
+    expect(() => nasbench201.validate('|none~1|+|none~0|none~1|+|none~0|none~1|none~2|')).toThrow(/from node 0/);
+    expect(nasbench201.key(ARCH0)).toBe(ARCH0);
+  });
 });

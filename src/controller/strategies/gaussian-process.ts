@@ -12,6 +12,7 @@ export class HammingGaussianProcess {
   private n = 0;
   private mean = 0;
   private scale = 1;
+  private table: Float64Array | undefined;
   /** Per-decision inverse length scales θ_d. */
   weights: number[] = [];
   /** Noise variance relative to the standardised signal. */
@@ -57,15 +58,22 @@ export class HammingGaussianProcess {
   }
 
   private mismatchMasks(dims: number): Int32Array[] {
-    // Row i holds, per j < i, which decisions differ, as one mismatch list per pair (flattened).
+    // Row i holds, per j < i, which decisions differ: a bit mask when few enough (table lookups), else a 0/1 list.
     const n = this.n;
+    const packed = dims <= MAX_MASK_DIMS;
     const out: Int32Array[] = [];
     for (let i = 0; i < n; i++) {
-      const row = new Int32Array(i * dims);
+      const row = new Int32Array(packed ? i : i * dims);
       const xi = this.x[i] as Int32Array;
       for (let j = 0; j < i; j++) {
         const xj = this.x[j] as Int32Array;
-        for (let d = 0; d < dims; d++) row[j * dims + d] = xi[d] !== xj[d] ? 1 : 0;
+        if (packed) {
+          let mask = 0;
+          for (let d = 0; d < dims; d++) if (xi[d] !== xj[d]) mask |= 1 << d;
+          row[j] = mask;
+        } else {
+          for (let d = 0; d < dims; d++) row[j * dims + d] = xi[d] !== xj[d] ? 1 : 0;
+        }
       }
       out.push(row);
     }
@@ -76,6 +84,7 @@ export class HammingGaussianProcess {
   private factor(masks: Int32Array[], z: Float64Array, weights: readonly number[], noise: number): number {
     const n = this.n;
     const dims = weights.length;
+    const table = dims <= MAX_MASK_DIMS ? kernelTable(weights) : undefined;
     const l = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       const mi = masks[i] as Int32Array;
@@ -83,6 +92,7 @@ export class HammingGaussianProcess {
       for (let j = 0; j <= i; j++) {
         let s: number;
         if (i === j) s = 1 + noise;
+        else if (table) s = table[mi[j] as number] as number;
         else {
           let dist = 0;
           for (let d = 0; d < dims; d++) if (mi[j * dims + d] === 1) dist += weights[d] as number;
@@ -103,19 +113,53 @@ export class HammingGaussianProcess {
     }
     this.l = l;
     this.alpha = alpha;
+    this.table = table;
     return -0.5 * fit - logDet;
   }
 
   private kStar(x: readonly number[]): Float64Array {
     const k = new Float64Array(this.n);
     const w = this.weights;
+    const dims = w.length;
+    const table = this.table;
     for (let i = 0; i < this.n; i++) {
       const xi = this.x[i] as Int32Array;
-      let dist = 0;
-      for (let d = 0; d < w.length; d++) if (xi[d] !== x[d]) dist += w[d] as number;
-      k[i] = Math.exp(-dist);
+      if (table) {
+        let mask = 0;
+        for (let d = 0; d < dims; d++) if (xi[d] !== x[d]) mask |= 1 << d;
+        k[i] = table[mask] as number;
+      } else {
+        let dist = 0;
+        for (let d = 0; d < dims; d++) if (xi[d] !== x[d]) dist += w[d] as number;
+        k[i] = Math.exp(-dist);
+      }
     }
     return k;
+  }
+
+  /**
+   * Mismatch masks of x against every training point (bit d set where decision d differs); only for
+   * at most 16 dimensions. Models fitted on the same inputs can share them (meanFromMasks).
+   */
+  masksAgainst(x: readonly number[]): Int32Array | undefined {
+    if (!this.table) return undefined;
+    const masks = new Int32Array(this.n);
+    const dims = this.weights.length;
+    for (let i = 0; i < this.n; i++) {
+      const xi = this.x[i] as Int32Array;
+      let mask = 0;
+      for (let d = 0; d < dims; d++) if (xi[d] !== x[d]) mask |= 1 << d;
+      masks[i] = mask;
+    }
+    return masks;
+  }
+
+  /** Posterior mean from masksAgainst() of a model fitted on the same inputs. */
+  meanFromMasks(masks: Int32Array): number {
+    const table = this.table as Float64Array;
+    let m = 0;
+    for (let i = 0; i < this.n; i++) m += (table[masks[i] as number] as number) * (this.alpha[i] as number);
+    return this.mean + this.scale * m;
   }
 
   /** Posterior mean at x, in the units of y. */
@@ -136,6 +180,20 @@ export class HammingGaussianProcess {
     for (let i = 0; i < this.n; i++) explained += (v[i] as number) ** 2;
     return { mean: this.mean + this.scale * m, std: this.scale * Math.sqrt(Math.max(1 - explained, 0)) };
   }
+}
+
+/** Up to this many dimensions, kernel values come from a table indexed by the mismatch bit mask. */
+const MAX_MASK_DIMS = 16;
+
+/** exp(−Σ_{d in mask} w_d) for every mask over the dimensions. */
+function kernelTable(weights: readonly number[]): Float64Array {
+  const size = 1 << weights.length;
+  const dist = new Float64Array(size);
+  for (let mask = 1; mask < size; mask++) {
+    const low = 31 - Math.clz32(mask & -mask);
+    dist[mask] = (dist[mask & (mask - 1)] as number) + (weights[low] as number);
+  }
+  return dist.map((v) => Math.exp(-v));
 }
 
 /** Number of positions where two choice vectors differ. */

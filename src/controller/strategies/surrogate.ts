@@ -3,55 +3,67 @@ import type { ArchJson } from '../../space/index.js';
 import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from '../strategy.js';
 import { evaluatedOf, proposeUnseen, type Evaluated } from './common.js';
 import { HammingGaussianProcess, hammingDistance } from './gaussian-process.js';
-import { CategoricalRandomForest } from './random-forest.js';
 
 /** Settings of surrogate-assisted evolution. */
 export interface SurrogateOptions {
-  /** Random architectures evaluated before the models are trusted (default: 10% of the budget, 8 to 20). */
+  /** Random architectures evaluated before the models are trusted (default 15, at most a quarter of the budget). */
   initialSamples?: number;
   /** Candidates screened per ask (mutations, crossovers and samples; default 1,500). */
   candidates?: number;
-  /** Candidates, best by predicted mean, whose expected improvement is estimated (default 96). */
+  /** Candidates, closest to the front by predicted mean, whose optimistic improvement is computed (default 96). */
   shortlist?: number;
-  /** Posterior draws per shortlisted candidate for the expected hypervolume improvement (default 24). */
-  draws?: number;
+  /** Optimism: posterior standard deviations subtracted from each predicted loss (default 3). */
+  optimism?: number;
+  /** Every this many model-based asks, one chases a single objective's optimistic minimum (default 8). */
+  extremePeriod?: number;
 }
 
-/** Reference point of the normalised loss space, as in the hypervolume indicator benches use. */
+/** Reference point of the normalised loss space, as the hypervolume indicator of the benches uses. */
 const REF = 1.1;
-/** Every this many model-based asks, one chases a single objective's minimum. */
-const EXTREME_PERIOD = 8;
+/** Weight left on a candidate whose space features were already evaluated (it likely computes the same thing). */
+const REPEAT_WEIGHT = 0.05;
+
+interface Described<A extends ArchJson> extends Evaluated<A> {
+  /** Decision choices followed by the space's features. */
+  described: number[];
+}
 
 interface Candidate<A> {
   arch: A;
-  choices: number[];
-  mean: number[];
+  described: number[];
   epsilon: number;
 }
 
 /**
- * Surrogate-assisted evolution (greennas's own design, the default). One Gaussian process per
- * objective over the decision vector (exponential Hamming kernel) is fitted to every completed trial;
- * each ask screens a large pool of candidates — mutations (1 and 2 steps) and crossovers of the
- * current Pareto front plus fresh samples — by their predicted distance to the front, then estimates
- * the expected hypervolume improvement of a shortlist by sampling the posteriors, discounted by the
- * predicted chance that the trial fails (a kernel-weighted failure rate). Only the best candidate is
- * evaluated. Outstanding asks are counted as if they had landed on their predicted means ("kriging
- * believer"), so concurrent asks spread out. Objectives are min-max normalised over what has been
- * seen, reference point 1.1.
+ * Surrogate-assisted evolution, greennas's own design and the default strategy.
+ *
+ * One Gaussian process per objective (exponential Hamming kernel with a learned weight per decision
+ * and per space feature) is fitted to every completed trial. Each ask screens a pool of candidates —
+ * one- and two-step mutations and crossovers of the current Pareto front plus fresh samples — by how
+ * far their predicted losses are from being non-dominated, then scores a shortlist by the
+ * hypervolume the optimistic prediction (mean − 3σ per objective) would add to the front, discounted
+ * by the predicted chance that the trial fails (a kernel-weighted failure rate) and, when the space
+ * supplies features, by whether an architecture with the same features was already tried (cells
+ * with equal path codes compute the same function, so re-trying them mostly measures noise).
+ * Every 8th model-based ask, and the first one per objective, instead chases one objective's
+ * optimistic minimum: the normalised frame cannot reward extending the front beyond what was seen.
+ * Only the best candidate is evaluated. Pending asks count as landed on their predicted means
+ * ("kriging believer") so concurrent asks spread out. Objectives are min-max normalised over the
+ * completed trials; reference point 1.1.
  */
 export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   readonly name = 'surrogate';
   private readonly initial: number;
   private readonly poolSize: number;
   private readonly shortlist: number;
-  private readonly draws: number;
-  private readonly done: (Evaluated<A> & { choices: number[] })[] = [];
-  private readonly failedChoices: number[][] = [];
+  private readonly optimism: number;
+  private readonly extremePeriod: number;
+  private readonly decisionCount: number;
+  private readonly models: HammingGaussianProcess[];
+  private readonly done: Described<A>[] = [];
+  private readonly failed: number[][] = [];
   private readonly pending = new Map<string, number[]>();
-  private models: { predict(x: readonly number[]): { mean: number; std: number }; predictMean(x: readonly number[]): number }[];
-  private readonly gps: HammingGaussianProcess[];
-  private readonly forests: CategoricalRandomForest[];
+  private readonly triedFeatures = new Set<string>();
   private fittedOn = -1;
   private tunedAt = 0;
   private lo: number[] = [];
@@ -62,32 +74,42 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     private readonly ctx: StrategyContext<A>,
     options: SurrogateOptions = {},
   ) {
-    this.initial = options.initialSamples ?? Math.min(20, Math.max(8, Math.round(ctx.budget / 10)));
+    this.initial = options.initialSamples ?? Math.min(15, Math.max(2, Math.floor(ctx.budget / 4)));
     this.poolSize = options.candidates ?? 1500;
     this.shortlist = options.shortlist ?? 96;
-    this.draws = options.draws ?? 24;
-    this.gps = ctx.objectives.map(() => new HammingGaussianProcess());
-    const cards = ctx.space.decisions().map((d) => d.choices.length);
-    this.forests = ctx.objectives.map(() => new CategoricalRandomForest(cards));
-    this.models = process.env.GN_MODEL === 'rf' ? this.forests : this.gps;
+    this.optimism = options.optimism ?? 3;
+    this.extremePeriod = options.extremePeriod ?? 8;
+    this.decisionCount = ctx.space.decisions().length;
+    this.models = ctx.objectives.map(() => new HammingGaussianProcess());
   }
 
   ask(): A {
     const { ctx } = this;
     this.asked++;
-    let arch: A;
-    if (this.asked <= this.initial || this.done.length < 2) arch = proposeUnseen(ctx, () => ctx.space.sample(ctx.rng));
-    else arch = this.propose();
-    this.pending.set(ctx.space.key(arch), ctx.space.encode(arch));
+    const arch = this.asked <= this.initial || this.done.length < 2 ? proposeUnseen(ctx, () => ctx.space.sample(ctx.rng)) : this.propose();
+    const described = this.describe(arch);
+    this.pending.set(ctx.space.key(arch), described);
+    if (described.length > this.decisionCount) this.triedFeatures.add(this.featureKey(described));
     return arch;
   }
 
   tell(outcome: TrialOutcome<A>): void {
-    const choices = this.pending.get(outcome.key) ?? this.ctx.space.encode(outcome.arch);
+    const described = this.pending.get(outcome.key) ?? this.describe(outcome.arch);
     this.pending.delete(outcome.key);
     const e = evaluatedOf(outcome);
-    if (e) this.done.push({ ...e, choices });
-    else this.failedChoices.push(choices);
+    if (e) this.done.push({ ...e, described });
+    else this.failed.push(described);
+  }
+
+  /** What the models see: the decision choices, then the space's features when it has them. */
+  private describe(arch: A): number[] {
+    const { space } = this.ctx;
+    const choices = space.encode(arch);
+    return space.features ? [...choices, ...space.features(arch)] : choices;
+  }
+
+  private featureKey(described: readonly number[]): string {
+    return described.slice(this.decisionCount).join(',');
   }
 
   private normalise(losses: readonly number[]): number[] {
@@ -102,31 +124,31 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const dims = this.ctx.objectives.length;
     this.lo = Array.from({ length: dims }, (_, i) => Math.min(...this.done.map((d) => d.losses[i] as number)));
     this.hi = Array.from({ length: dims }, (_, i) => Math.max(...this.done.map((d) => d.losses[i] as number)));
-    // Re-tune hyperparameters only when the data has grown by a quarter: tuning is 20 factorisations.
+    // Hyperparameters are re-tuned only when the data has grown by a quarter: tuning costs dozens of factorisations.
     const tune = this.done.length >= this.tunedAt * 1.25 + 2;
     if (tune) this.tunedAt = this.done.length;
-    const x = this.done.map((d) => d.choices);
-    if (this.models === this.gps) this.gps.forEach((m, i) => m.fit(x, this.done.map((d) => this.normalise(d.losses)[i] as number), tune));
-    else this.forests.forEach((m, i) => m.fit(x, this.done.map((d) => this.normalise(d.losses)[i] as number), this.ctx.rng));
+    const x = this.done.map((d) => d.described);
+    const y = this.done.map((d) => this.normalise(d.losses));
+    this.models.forEach((m, i) => m.fit(x, y.map((v) => v[i] as number), tune));
     this.fittedOn = this.done.length;
   }
 
-  private failureProbability(choices: readonly number[]): number {
-    const total = this.done.length + this.failedChoices.length;
-    const prior = (this.failedChoices.length + 1) / (total + 2);
+  private failureProbability(described: readonly number[]): number {
+    const total = this.done.length + this.failed.length;
+    const prior = (this.failed.length + 1) / (total + 2);
     let wFail = 0;
     let wAll = 0;
-    const weight = (other: readonly number[]) => Math.exp(-2 * hammingDistance(choices, other));
-    for (const f of this.failedChoices) {
+    const weight = (other: readonly number[]) => Math.exp(-2 * hammingDistance(described, other));
+    for (const f of this.failed) {
       const w = weight(f);
       wFail += w;
       wAll += w;
     }
-    for (const d of this.done) wAll += weight(d.choices);
+    for (const d of this.done) wAll += weight(d.described);
     return (wFail + prior) / (wAll + 1);
   }
 
-  private candidatePool(front: readonly (Evaluated<A> & { choices: number[] })[]): A[] {
+  private candidatePool(front: readonly Described<A>[]): A[] {
     const { space, rng } = this.ctx;
     const out = new Map<string, A>();
     const add = (a: A) => {
@@ -147,14 +169,13 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     return [...out.values()];
   }
 
-  /** The objective whose minimum this ask chases, or undefined for an expected-improvement ask. */
+  /** The objective whose minimum this ask chases, or undefined for an improvement ask. */
   private extremeObjective(): number | undefined {
     const dims = this.ctx.objectives.length;
-    if (dims < 2 || process.env.GN_EXTREME === "0") return undefined;
+    if (dims < 2) return undefined;
     const m = this.asked - this.initial - 1;
     if (m < dims) return m;
-    const period = EXTREME_PERIOD;
-    return m % period === 0 ? Math.floor(m / period) % dims : undefined;
+    return m % this.extremePeriod === 0 ? Math.floor(m / this.extremePeriod) % dims : undefined;
   }
 
   private propose(): A {
@@ -162,64 +183,60 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.fit();
     const points = this.done.map((d) => this.normalise(d.losses));
     const frontIdx = points.map((_, i) => i).filter((i) => !points.some((q, j) => j !== i && dominatesOrEqualBefore(q, points[i] as number[], j, i)));
-    const front = frontIdx.map((i) => this.done[i] as Evaluated<A> & { choices: number[] });
-    // Kriging believer: pending asks are assumed to land on their predicted means.
+    const front = frontIdx.map((i) => this.done[i] as Described<A>);
     const believed = frontIdx.map((i) => points[i] as number[]);
-    for (const choices of this.pending.values()) believed.push(this.models.map((m) => m.predictMean(choices)));
+    for (const described of this.pending.values()) believed.push(this.models.map((m) => m.predictMean(described)));
     const pool = this.candidatePool(front);
     if (pool.length === 0) return proposeUnseen(ctx, () => ctx.space.sample(ctx.rng));
-    const scored: Candidate<A>[] = pool.map((arch) => {
-      const choices = ctx.space.encode(arch);
-      const mean = this.models.map((m) => m.predictMean(choices));
-      // Additive epsilon: how far the prediction is from being non-dominated (negative = improves the front).
+    const scored: (Candidate<A> & { mean: number[] })[] = pool.map((arch) => {
+      const described = this.describe(arch);
+      const masks = (this.models[0] as HammingGaussianProcess).masksAgainst(described);
+      const mean = this.models.map((m) => (masks ? m.meanFromMasks(masks) : m.predictMean(described)));
+      // Additive epsilon indicator: how far the prediction is from non-dominated (negative = improves the front).
       let epsilon = Number.POSITIVE_INFINITY;
       for (const f of believed) {
         let worst = Number.NEGATIVE_INFINITY;
         for (let i = 0; i < mean.length; i++) worst = Math.max(worst, (mean[i] as number) - (f[i] as number));
         epsilon = Math.min(epsilon, worst);
       }
-      return { arch, choices, mean, epsilon };
+      return { arch, described, mean, epsilon };
     });
+
     const extreme = this.extremeObjective();
     if (extreme !== undefined) {
-      // Optimistic single-objective minimum: pushes the front's ends outwards, which the normalised
-      // frame (and so the expected improvement) cannot see beyond.
-      let bestC = scored[0] as Candidate<A>;
-      let bestV = Number.POSITIVE_INFINITY;
+      const model = this.models[extreme] as HammingGaussianProcess;
       const shortlist = [...scored].sort((a, b) => (a.mean[extreme] as number) - (b.mean[extreme] as number)).slice(0, this.shortlist);
+      let best = shortlist[0] as Candidate<A>;
+      let bestValue = Number.POSITIVE_INFINITY;
       for (const c of shortlist) {
-        const p = this.models[extreme]!.predict(c.choices);
-        const v = (p.mean - p.std) / (1 - this.failureProbability(c.choices));
-        if (v < bestV) {
-          bestV = v;
-          bestC = c;
+        const p = model.predict(c.described);
+        const value = (p.mean - p.std) / (1 - this.failureProbability(c.described));
+        if (value < bestValue) {
+          bestValue = value;
+          best = c;
         }
       }
-      return bestC.arch;
+      return best.arch;
     }
+
     scored.sort((a, b) => a.epsilon - b.epsilon);
-    const ref = believed.length > 0 ? (believed[0] as number[]).map(() => REF) : [];
-    const eps = Number(process.env.GN_EPS ?? 0);
-    const shifted = believed.map((p) => p.map((v) => v - eps));
-    const baseVolume = hypervolume(shifted, ref);
-    let best: Candidate<A> | undefined;
+    const ref = this.ctx.objectives.map(() => REF);
+    const baseVolume = hypervolume(believed, ref);
+    let best = scored[0] as Candidate<A>;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (const c of scored.slice(0, this.shortlist)) {
-      const post = this.models.map((m) => m.predict(c.choices));
-      let gain = 0;
-      const kappa = Number(process.env.GN_KAPPA ?? -1);
-      if (kappa >= 0) gain = improvement(shifted, post.map((p) => p.mean - kappa * p.std), ref, baseVolume) * this.draws;
-      else for (let s = 0; s < this.draws; s++) {
-        const y = post.map((p) => p.mean + p.std * ctx.rng.normal());
-        gain += improvement(shifted, y, ref, baseVolume);
-      }
-      const score = (gain / this.draws) * (1 - this.failureProbability(c.choices)) - 1e-9 * c.epsilon;
+      const optimistic = this.models.map((m) => {
+        const p = m.predict(c.described);
+        return p.mean - this.optimism * p.std;
+      });
+      const repeat = c.described.length > this.decisionCount && this.triedFeatures.has(this.featureKey(c.described)) ? REPEAT_WEIGHT : 1;
+      const score = repeat * improvement(believed, optimistic, ref, baseVolume) * (1 - this.failureProbability(c.described)) - 1e-9 * c.epsilon;
       if (score > bestScore) {
         bestScore = score;
         best = c;
       }
     }
-    return (best as Candidate<A>).arch;
+    return best.arch;
   }
 }
 
@@ -245,6 +262,6 @@ function improvement(set: readonly (readonly number[])[], y: readonly number[], 
 /** `--strategy surrogate` (the default). */
 export const surrogateStrategy: StrategyDefinition = {
   name: 'surrogate',
-  description: 'surrogate-assisted evolution: Gaussian-process models screen mutations of the front by expected hypervolume improvement (default)',
+  description: 'surrogate-assisted evolution: Gaussian processes screen mutations of the front by optimistic hypervolume improvement (default)',
   create: (ctx) => new SurrogateStrategy(ctx),
 };
