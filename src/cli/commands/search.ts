@@ -99,7 +99,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
           objectives: setup.objectives, budget: settings.trials, logger, signal: abort.signal,
           onTrial: (trial, p) => {
             bar.update(p.done, `front ${p.frontSize}`);
-            if (trial.state === 'failed') logger.debug(`trial ${trial.seq} failed: ${trial.error?.message}`);
+            if (trial.state === 'failed') (settings.proxy ? logger.info : logger.debug).call(logger, `trial ${trial.seq} failed: ${trial.error?.message}`);
           },
         });
         bar.finish();
