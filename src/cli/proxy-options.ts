@@ -1,11 +1,14 @@
 import { UserError } from '../core/index.js';
 import { resolveEnergySetup } from '../energy/index.js';
-import { BACKEND_NAMES, type BackendPreference } from '../trainer/backend.js';
+import type { BackendName, BackendPreference } from '../trainer/backend.js';
 import type { ProxyOptimizerName } from '../trainer/proxy-training.js';
 import type { ProxySettings, WorkerEnergyFlags } from '../trainer/proxy-trial.js';
 import type { TrainerEvaluatorOptions } from '../trainer/trainer-evaluator.js';
 import { energyOptions, energyFlagsFrom, type EnergyArgs } from './commands/meter.js';
 import { positiveInt } from './options.js';
+
+/** Backend names, restated so that parsing flags does not load tfjs (the type keeps them in step with the trainer's list). */
+const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
 
 /** The proxy-training flags of `search` and `train`, as yargs gives them (strings: validation and messages are ours). */
 export const proxyOptions = {
@@ -113,7 +116,7 @@ export async function resolveProxyConfig(args: ProxyArgs, dataset: string): Prom
   const optimizer = args.optimizer ?? d.optimizer;
   if (optimizer !== 'adam' && optimizer !== 'sgd') throw new UserError(`--optimizer must be adam or sgd, got '${optimizer}'. Fix: pass --optimizer adam.`, { subject: '--optimizer' });
   const backend = (args.backend ?? 'auto') as BackendPreference;
-  if (backend !== 'auto' && !BACKEND_NAMES.includes(backend)) {
+  if (backend !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new UserError(`--backend must be auto or one of ${BACKEND_NAMES.join(', ')}, got '${backend}'. Fix: pass --backend auto.`, { subject: '--backend' });
   }
   let pruneMargin: number | null = 0.1;

@@ -7,7 +7,8 @@ import type { StrategyDefinition } from '../controller/index.js';
 import { strategies, DEFAULT_STRATEGY } from '../controller/strategies/index.js';
 import { buildMnasObjective, buildObjectives, MNAS_DEFAULT_EXPONENT, type Objective } from '../objectives/index.js';
 import { TableEvaluator, loadSpacePlugin, type Evaluator, type SearchSpace } from '../space/index.js';
-import { proxyMetricSpecs, TrainerEvaluator } from '../trainer/trainer-evaluator.js';
+import { proxyMetricSpecs } from '../trainer/proxy-metrics.js';
+import type { TrainerEvaluator } from '../trainer/trainer-evaluator.js';
 import { builtinSpaces } from './builtin-spaces.js';
 import { positiveInt } from './options.js';
 import { evaluatorOptionsFrom, PROXY_DEFINING_FLAGS, resolveProxyConfig, type ProxyArgs, type ProxyConfig } from './proxy-options.js';
@@ -115,6 +116,8 @@ async function evaluatorFor(space: SearchSpace, settings: SearchSettings, object
   const pruneObjectives = settings.reward === 'pareto' && settings.proxy.pruneMargin !== null
     ? settings.objectives.map((name) => ({ name, direction: direction.get(name) ?? 'minimize' }))
     : undefined;
+  // Loaded on demand: tfjs and the worker pool are only needed when a space is trained.
+  const { TrainerEvaluator } = await import('../trainer/trainer-evaluator.js');
   return TrainerEvaluator.create({
     ...evaluatorOptionsFrom(settings.proxy, settings.dataset, settings.seed),
     spaceModule: spaceModulePath(settings.space),
@@ -201,6 +204,6 @@ export async function buildSearch(settings: SearchSettings, options: { logger?: 
   const objectives = objectivesFor(settings, metricSpecsFor(space, settings.proxy));
   const evaluator = await evaluatorFor(space, live, objectives, options.logger);
   const versions: Record<string, string> = { space: `${space.name}@${space.version}` };
-  if (evaluator instanceof TrainerEvaluator) Object.assign(versions, evaluator.backendInfo.versions, { backend: evaluator.backendInfo.name, workers: String(evaluator.concurrency) });
+  if ('backendInfo' in evaluator) Object.assign(versions, (evaluator as TrainerEvaluator).backendInfo.versions, { backend: evaluator.backend, workers: String(evaluator.concurrency) });
   return { space, evaluator, objectives, strategy: strategyFor(settings.strategy), versions };
 }

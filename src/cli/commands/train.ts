@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { existsSync, readFileSync } from 'node:fs';
 import { createStderrLogger, UserError } from '../../core/index.js';
-import { TrainerEvaluator } from '../../trainer/trainer-evaluator.js';
 import { commonOptions, printJson } from '../options.js';
 import { evaluatorOptionsFrom, proxyOptions, resolveProxyConfig, type ProxyArgs } from '../proxy-options.js';
 import { resolveSpace, spaceModulePath, DEFAULT_SPACE } from '../search-setup.js';
@@ -50,6 +49,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const seed = args.seed === undefined ? 0 : Number(args.seed);
     if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number ≥ 0, got '${args.seed}'. Fix: pass e.g. --seed 1.`, { subject: '--seed' });
     const config = await resolveProxyConfig(args, dataset);
+    const { TrainerEvaluator } = await import('../../trainer/trainer-evaluator.js');
     const evaluator = await TrainerEvaluator.create({ ...evaluatorOptionsFrom({ ...config, workers: 1 }, dataset, seed), spaceModule: spaceModulePath(spec), logger });
     try {
       const t0 = performance.now();
