@@ -239,11 +239,6 @@ export function layerNormalization(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Te
   return y!;
 }
 
-/** ReLU6 whose gradient is one fused kernel where available (else tfjs's own gradient). */
-export function relu6(x: tf.Tensor): tf.Tensor {
-  return tf.relu6(x);
-}
-
 let registered = false;
 
 /** Registers the fused kernels for wasm and cpu, and the gradients that use them. Idempotent. */

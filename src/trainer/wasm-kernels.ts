@@ -12,7 +12,7 @@ export const ADDED_WASM_KERNELS = [
 ] as const;
 
 /** Stock wasm kernels this module replaces with faster versions (they fall back to the stock one where it is fast). */
-export const REPLACED_WASM_KERNELS = ['BatchMatMul', 'Sum', 'Mean', 'Conv2DBackpropInput', 'Transpose'] as const;
+export const REPLACED_WASM_KERNELS = ['BatchMatMul', 'Sum', 'Mean', 'Conv2DBackpropInput', 'Transpose', 'Unpack'] as const;
 
 function convInfo(xShape: number[], filterShape: number[], attrs: KernelAttrs, depthwise: boolean): Conv2DInfo {
   const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
@@ -366,6 +366,27 @@ function transpose(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttr
   return out;
 }
 
+/** Unstack as contiguous block copies (stock wasm slices each output element by element). */
+function unpack(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo[] {
+  const { value } = inputs as { value: tf.TensorInfo };
+  const rank = value.shape.length;
+  const axis = ((attrs.axis as number) + rank) % rank;
+  const num = value.shape[axis]!;
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  const outer = sizeOf(value.shape.slice(0, axis));
+  const inner = sizeOf(value.shape.slice(axis + 1));
+  const outs = Array.from({ length: num }, () => k.alloc(outShape, value.dtype));
+  const X = value.dtype === 'int32' ? k.i32(value) : k.f32(value);
+  for (let i = 0; i < num; i++) {
+    const O = value.dtype === 'int32' ? k.i32(outs[i]!) : k.f32(outs[i]!);
+    for (let o = 0; o < outer; o++) {
+      const src = (o * num + i) * inner;
+      O.set(X.subarray(src, src + inner), o * inner);
+    }
+  }
+  return outs;
+}
+
 let registered = false;
 let cpuRegistered = false;
 
@@ -414,7 +435,7 @@ export function registerWasmTrainingKernels(): void {
     stock.set(name, config.kernelFunc as unknown as KernelImpl);
   }
   const ctx = new WasmKernelContext(backend, stock);
-  const impls: Record<string, (k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs) => tf.TensorInfo> = {
+  const impls: Record<string, (k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs) => tf.TensorInfo | tf.TensorInfo[]> = {
     Conv2DBackpropFilter: conv2DBackpropFilter,
     DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
     DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
@@ -424,6 +445,7 @@ export function registerWasmTrainingKernels(): void {
     Mean: (k, i, a) => reduceContiguous(k, 'Mean', i, a),
     Conv2DBackpropInput: conv2DBackpropInput,
     Transpose: transpose,
+    Unpack: (k, i, a) => (i.value!.dtype === 'float32' || i.value!.dtype === 'int32' ? unpack(k, i, a) : k.run('Unpack', i, a)),
   };
   for (const [kernelName, impl] of Object.entries(impls)) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');

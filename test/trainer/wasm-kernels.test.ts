@@ -178,7 +178,7 @@ describe('wasm training kernels vs cpu', () => {
     }
   });
 
-  it('Sum, Mean and Transpose over random axes', () => {
+  it('Sum, Mean, Transpose and Unstack over random axes', () => {
     const rng = createRng('reduce');
     for (let trial = 0; trial < 20; trial++) {
       const rank = 1 + rng.int(4);
@@ -191,7 +191,7 @@ describe('wasm training kernels vs cpu', () => {
       const perm = Array.from({ length: rank }, (_, i) => i).sort(() => rng.next() - 0.5);
       const run = (backend: Backend) => on(backend, () => {
         const x = tf.tensor(values, shape);
-        return [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims), tf.transpose(x, perm)];
+        return [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims), tf.transpose(x, perm), ...tf.unstack(x, start)];
       });
       expectClose(run('wasm'), run('cpu'), `reduce ${shape} axes ${axes} perm ${perm}`);
     }
