@@ -1,21 +1,27 @@
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { UserError, type MetricSpec } from '../core/index.js';
+import { fileURLToPath } from 'node:url';
+import { UserError, type Logger, type MetricSpec } from '../core/index.js';
 import type { StrategyDefinition } from '../controller/index.js';
 import { strategies, DEFAULT_STRATEGY } from '../controller/strategies/index.js';
 import { buildMnasObjective, buildObjectives, MNAS_DEFAULT_EXPONENT, type Objective } from '../objectives/index.js';
 import { TableEvaluator, loadSpacePlugin, type Evaluator, type SearchSpace } from '../space/index.js';
+import { proxyMetricSpecs } from '../trainer/proxy-metrics.js';
+import type { TrainerEvaluator } from '../trainer/trainer-evaluator.js';
 import { builtinSpaces } from './builtin-spaces.js';
 import { positiveInt } from './options.js';
+import { evaluatorOptionsFrom, PROXY_DEFINING_FLAGS, resolveProxyConfig, type ProxyArgs, type ProxyConfig } from './proxy-options.js';
 
-/** Default space of `greennas search` with no flags. */
-export const DEFAULT_SPACE = 'nasbench201';
-/** Default number of evaluations. */
+/** Default space of `greennas search` with no flags: trained on Fashion-MNIST in worker threads. */
+export const DEFAULT_SPACE = 'mobilenet';
+/** Default number of evaluations of a benchmark-table space (a lookup costs microseconds). */
 export const DEFAULT_TRIALS = 100;
+/** Default number of evaluations of a trained space (each one trains a proxy: the default search takes minutes). */
+export const DEFAULT_TRAINED_TRIALS = 8;
 
 /** The search flags as yargs gives them (strings, so that validation and messages are ours). */
-export interface SearchFlags {
+export interface SearchFlags extends ProxyArgs {
   space?: string;
   dataset?: string;
   objectives?: string;
@@ -50,6 +56,8 @@ export interface SearchSettings {
   trials: number;
   /** Seed. */
   seed: number;
+  /** Proxy training (trained spaces only). */
+  proxy?: ProxyConfig;
 }
 
 /** What a validated search is run with. */
@@ -78,16 +86,44 @@ function finiteNumber(flag: string, value: string): number {
   return n;
 }
 
-/** Default objectives: accuracy, then the first latency and the first energy metric the evaluator has. */
+/**
+ * Default objectives: accuracy, then the first latency and the first energy metric the evaluator has.
+ * A trained space searches on validation accuracy (`accuracy.val`); test accuracy is only reported.
+ */
 function defaultObjectives(specs: readonly MetricSpec[]): string[] {
   const names = specs.map((s) => s.name);
-  const pick = [names.find((n) => n === 'accuracy'), names.find((n) => n.startsWith('latency')), names.find((n) => n.startsWith('energy'))];
+  const pick = [names.find((n) => n === 'accuracy.val') ?? names.find((n) => n === 'accuracy'), names.find((n) => n.startsWith('latency')), names.find((n) => n.startsWith('energy'))];
   return pick.filter((n): n is string => n !== undefined);
 }
 
-function evaluatorFor(space: SearchSpace, dataset: string): Evaluator {
-  if (space.evaluate) return new TableEvaluator(space, dataset);
-  throw new UserError(`--space ${space.name} must be trained, and proxy training is not available in this version. Fix: use a benchmark space such as nasbench201.`, { subject: '--space' });
+/** Absolute module path of a space, for worker threads to import: a built-in's compiled module, or the plug-in file. */
+export function spaceModulePath(spec: string): string {
+  if (builtinSpaces[spec]) return fileURLToPath(new URL(`../../search-spaces/${spec}/index.js`, import.meta.url));
+  return isAbsolute(spec) ? spec : resolve(spec);
+}
+
+/** Metrics a space's evaluator will report, without starting it. */
+function metricSpecsFor(space: SearchSpace, proxy: ProxyConfig | undefined): readonly MetricSpec[] {
+  if (space.evaluate) return new TableEvaluator(space, space.datasets[0] as string).metrics();
+  return proxyMetricSpecs(proxy?.latencyBatch ?? 32);
+}
+
+async function evaluatorFor(space: SearchSpace, settings: SearchSettings, objectives: readonly Objective[], logger?: Logger): Promise<Evaluator> {
+  if (space.evaluate) return new TableEvaluator(space, settings.dataset);
+  if (!settings.proxy) throw new UserError(`--space ${space.name} must be trained but the run has no proxy-training settings. Fix: start a new search.`, { subject: '--space' });
+  const specs = proxyMetricSpecs(settings.proxy.latencyBatch);
+  const direction = new Map(specs.map((m) => [m.name, m.direction] as const));
+  const pruneObjectives = settings.reward === 'pareto' && settings.proxy.pruneMargin !== null
+    ? settings.objectives.map((name) => ({ name, direction: direction.get(name) ?? 'minimize' }))
+    : undefined;
+  // Loaded on demand: tfjs and the worker pool are only needed when a space is trained.
+  const { TrainerEvaluator } = await import('../trainer/trainer-evaluator.js');
+  return TrainerEvaluator.create({
+    ...evaluatorOptionsFrom(settings.proxy, settings.dataset, settings.seed),
+    spaceModule: spaceModulePath(settings.space),
+    prune: pruneObjectives && settings.proxy.pruneMargin !== null ? { objectives: pruneObjectives, margin: settings.proxy.pruneMargin } : undefined,
+    logger,
+  });
 }
 
 function objectivesFor(settings: Pick<SearchSettings, 'objectives' | 'reward' | 'latencyTarget' | 'alpha' | 'beta'>, specs: readonly MetricSpec[]): Objective[] {
@@ -121,16 +157,21 @@ export async function resolveSettings(flags: SearchFlags): Promise<SearchSetting
   const reward = flags.reward ?? 'pareto';
   if (reward !== 'pareto' && reward !== 'mnas') throw new UserError(`--reward must be pareto or mnas, got '${reward}'.`, { subject: '--reward' });
   const strategy = strategyFor(flags.strategy ?? DEFAULT_STRATEGY).name;
-  const trials = positiveInt('--trials', flags.trials ?? DEFAULT_TRIALS);
+  const trials = positiveInt('--trials', flags.trials ?? (space.evaluate ? DEFAULT_TRIALS : DEFAULT_TRAINED_TRIALS));
   let seed: number;
   if (flags.seed === undefined) seed = randomInt(0, 2 ** 31 - 1);
   else {
     seed = Number(flags.seed);
     if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number ≥ 0, got '${flags.seed}'. Fix: pass e.g. --seed 1.`, { subject: '--seed' });
   }
-  const evaluator = evaluatorFor(space, dataset);
-  const specs = evaluator.metrics();
-  await evaluator.close();
+  let proxy: ProxyConfig | undefined;
+  if (space.evaluate) {
+    const given = PROXY_DEFINING_FLAGS.find((f) => flags[f] !== undefined) ?? (flags.workers !== undefined ? 'workers' : undefined);
+    if (given) throw new UserError(`--${given} only applies to spaces that are trained; ${space.name} looks its results up in a table. Fix: drop --${given}.`, { subject: `--${given}` });
+  } else {
+    proxy = await resolveProxyConfig(flags, dataset);
+  }
+  const specs = metricSpecsFor(space, proxy);
   const objectives = flags.objectives !== undefined
     ? flags.objectives.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
     : defaultObjectives(specs);
@@ -138,6 +179,7 @@ export async function resolveSettings(flags: SearchFlags): Promise<SearchSetting
   const settings: SearchSettings = {
     space: storedSpace, dataset, objectives, reward, alpha: MNAS_DEFAULT_EXPONENT, beta: MNAS_DEFAULT_EXPONENT, strategy, trials, seed,
   };
+  if (proxy) settings.proxy = proxy;
   if (flags.latencyTarget !== undefined) {
     settings.latencyTarget = finiteNumber('--latency-target', flags.latencyTarget);
     if (settings.latencyTarget <= 0) throw new UserError(`--latency-target must be positive, got ${flags.latencyTarget}.`, { subject: '--latency-target' });
@@ -152,15 +194,16 @@ export async function resolveSettings(flags: SearchFlags): Promise<SearchSetting
   return settings;
 }
 
-/** Builds the live objects of a search from validated (or stored) settings. */
-export async function buildSearch(settings: SearchSettings): Promise<SearchSetup> {
+/** Builds the live objects of a search from validated (or stored) settings; `workers` overrides the stored worker count. */
+export async function buildSearch(settings: SearchSettings, options: { logger?: Logger; workers?: number } = {}): Promise<SearchSetup> {
   if (!builtinSpaces[settings.space] && !existsSync(settings.space)) {
     throw new UserError(`the run's space plug-in ${settings.space} no longer exists. Fix: restore the file, then resume.`, { subject: '--space' });
   }
   const space = await resolveSpace(settings.space);
-  const evaluator = evaluatorFor(space, settings.dataset);
-  return {
-    space, evaluator, objectives: objectivesFor(settings, evaluator.metrics()), strategy: strategyFor(settings.strategy),
-    versions: { space: `${space.name}@${space.version}` },
-  };
+  const live = settings.proxy && options.workers !== undefined ? { ...settings, proxy: { ...settings.proxy, workers: options.workers } } : settings;
+  const objectives = objectivesFor(settings, metricSpecsFor(space, settings.proxy));
+  const evaluator = await evaluatorFor(space, live, objectives, options.logger);
+  const versions: Record<string, string> = { space: `${space.name}@${space.version}` };
+  if ('backendInfo' in evaluator) Object.assign(versions, (evaluator as TrainerEvaluator).backendInfo.versions, { backend: evaluator.backend, workers: String(evaluator.concurrency) });
+  return { space, evaluator, objectives, strategy: strategyFor(settings.strategy), versions };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { deserializeError, UserError } from '../core/index.js';
+import type { ProxyTrialResult, ProxyTrialTask } from './proxy-trial.js';
 import type { ReferenceTrainResult, ReferenceTrainTask } from './reference-training.js';
 import type { TrainerReply, TrainerTask } from './worker.js';
 
@@ -46,6 +47,14 @@ export class TrainerPool {
   async trainReference(task: ReferenceTrainTask): Promise<ReferenceTrainResult> {
     const message: TrainerTask = { kind: 'reference-training', task };
     const reply = (await this.piscina.run(message)) as TrainerReply<ReferenceTrainResult>;
+    if (!reply.ok) throw deserializeError(reply.error);
+    return reply.result;
+  }
+
+  /** Trains and measures one proxy architecture in a worker; errors keep their class, code and message. A worker that dies is replaced by the pool. */
+  async runProxyTrial(task: ProxyTrialTask): Promise<ProxyTrialResult> {
+    const message: TrainerTask = { kind: 'proxy-trial', task };
+    const reply = (await this.piscina.run(message)) as TrainerReply<ProxyTrialResult>;
     if (!reply.ok) throw deserializeError(reply.error);
     return reply.result;
   }

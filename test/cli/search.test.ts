@@ -115,7 +115,7 @@ describe('bad input: exit 2, one message naming the flag, no stack, no stored ru
     [['search', ...NB, '--trials', '-5', '--db', db], /--trials.*positive/],
     [['search', ...NB, '--trials', 'many', '--db', db], /--trials.*'many'/],
     [['search', ...NB, '--seed', 'x', '--db', db], /--seed/],
-    [['search', '--reward', 'mnas', '--objectives', 'accuracy,latency.edgegpu', '--db', db], /--latency-target/],
+    [['search', '--space', 'nasbench201', '--reward', 'mnas', '--objectives', 'accuracy,latency.edgegpu', '--db', db], /--latency-target/],
     [['search', '--resume', '99', '--db', db], /--resume 99.*no such run/],
     [['search', '--resume', '1', '--trials', '5', '--db', db], /--trials cannot be given/],
     [['trials', '42', '--db', db], /RUN_ID 42.*no such run/],

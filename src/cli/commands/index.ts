@@ -5,6 +5,7 @@ import { profilesCommand } from './profiles.js';
 import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
 import { spacesCommand } from './spaces.js';
+import { trainCommand } from './train.js';
 import { trialsCommand } from './trials.js';
 import { workerCommand } from './worker.js';
 import { workersCommand } from './workers.js';
@@ -21,4 +22,5 @@ export const commands: CommandModule<any, any>[] = [
   profilesCommand,
   workerCommand,
   workersCommand,
+  trainCommand,
 ];

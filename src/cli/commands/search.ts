@@ -7,6 +7,7 @@ import { openRunStore, type OpenedRunStore } from '../../store/index.js';
 import { ProgressBar } from '../progress.js';
 import { trialToJson, trialsTable } from '../format.js';
 import { buildSearch, resolveSettings, type SearchFlags, type SearchSettings } from '../search-setup.js';
+import { parseWorkers, proxyOptions, PROXY_DEFINING_FLAGS } from '../proxy-options.js';
 import { parseRunId, requireRun, withStore } from '../store-access.js';
 import { distributedOptions, queueEvaluatorFor, resolveDistributed } from '../distributed-setup.js';
 import type { DistributedSettings } from '../../distributed/index.js';
@@ -38,10 +39,11 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       alpha: { type: 'string', describe: 'MnasNet reward exponent when LAT ≤ T (default −0.07)', requiresArg: true },
       beta: { type: 'string', describe: 'MnasNet reward exponent when LAT > T (default −0.07)', requiresArg: true },
       strategy: { type: 'string', describe: 'Search strategy (see greennas spaces --strategies)', requiresArg: true },
-      trials: { type: 'string', describe: 'Number of architectures to evaluate (default 100)', requiresArg: true },
+      trials: { type: 'string', describe: 'Number of architectures to evaluate (default 100 for a table space, 8 for a trained one)', requiresArg: true },
       seed: { type: 'string', describe: 'Seed of every random choice (default: a random one, printed and stored)', requiresArg: true },
       resume: { type: 'string', describe: 'Resume the run with this id where it stopped', requiresArg: true },
       quiet: { type: 'boolean', default: false, describe: 'No progress bar' },
+      ...proxyOptions,
       ...distributedOptions,
       ...commonOptions,
     }) as never,
@@ -53,7 +55,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     let distributed: DistributedSettings | undefined;
     let store: OpenedRunStore;
     if (args.resume !== undefined) {
-      const given = DEFINING_FLAGS.filter((f) => args[f] !== undefined);
+      const given = [...DEFINING_FLAGS, ...PROXY_DEFINING_FLAGS].filter((f) => (args as unknown as Record<string, unknown>)[f] !== undefined);
       if (given.length > 0) {
         const flag = given[0] === 'latencyTarget' ? '--latency-target' : `--${given[0]}`;
         throw new UserError(`--resume takes every search setting from the stored run, so ${flag} cannot be given with it. Fix: drop ${flag}.`, { subject: flag });
@@ -75,7 +77,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     }
 
     await withStore(store, async () => {
-      const setup = await buildSearch(settings);
+      const setup = await buildSearch(settings, { logger, workers: args.resume !== undefined ? parseWorkers(args.workers) : undefined });
       if (runId === undefined) {
         const run = await store.createRun({
           space: settings.space, spaceVersion: setup.space.version, dataset: settings.dataset, strategy: settings.strategy,
@@ -107,7 +109,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
           objectives: setup.objectives, budget: settings.trials, logger, signal: abort.signal,
           onTrial: (trial, p) => {
             bar.update(p.done, `front ${p.frontSize}`);
-            if (trial.state === 'failed') logger.debug(`trial ${trial.seq} failed: ${trial.error?.message}`);
+            if (trial.state === 'failed') (settings.proxy ? logger.info : logger.debug).call(logger, `trial ${trial.seq} failed: ${trial.error?.message}`);
           },
         });
         bar.finish();
@@ -120,7 +122,10 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
           printJson({ runId: id, state, trials: result.finished, failed: result.failed, replayed: result.replayed, front: front.map(trialToJson) });
         } else {
           logger.info(`run ${id} ${state}: ${result.finished} trials (${result.failed} failed${result.replayed ? `, ${result.replayed} replayed from the store` : ''}), front of ${front.length}`);
-          process.stdout.write(trialsTable(front, setup.objectives.flatMap((o) => [...o.requires]).filter((v, i, a) => a.indexOf(v) === i),
+          // Trained spaces search on validation accuracy; test accuracy and size are shown beside it.
+          const shown = setup.objectives.flatMap((o) => [...o.requires]);
+          if (settings.proxy) shown.push('accuracy', 'params', 'macs', 'train.seconds');
+          process.stdout.write(trialsTable(front, shown.filter((v, i, a) => a.indexOf(v) === i),
             (a) => setup.space.label?.(a as never) ?? (typeof a === 'string' ? a : JSON.stringify(a))));
         }
       } catch (err) {
