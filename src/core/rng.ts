@@ -38,12 +38,12 @@ export function createRng(seed: number | string): Rng {
   return rng;
 }
 
-/** Fisher–Yates shuffle in place with the given Rng; returns the array. */
-export function shuffleInPlace<T>(items: T[], rng: Rng): T[] {
+/** Fisher–Yates shuffle in place (an array or a typed array) with the given Rng; returns it. */
+export function shuffleInPlace<A extends { length: number; [index: number]: unknown }>(items: A, rng: Rng): A {
   for (let i = items.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    const t = items[i] as T;
-    items[i] = items[j] as T;
+    const t = items[i];
+    items[i] = items[j];
     items[j] = t;
   }
   return items;

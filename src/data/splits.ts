@@ -1,15 +1,9 @@
-import { UserError, type Rng } from '../core/index.js';
+import { shuffleInPlace, UserError, type Rng } from '../core/index.js';
 import type { DataSplit, SampleArray } from './dataset.js';
 
 /** Fisher–Yates shuffle of an Int32Array in place with the given Rng; returns the array. */
 export function shuffleIndices(indices: Int32Array, rng: Rng): Int32Array {
-  for (let i = indices.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = indices[i] as number;
-    indices[i] = indices[j] as number;
-    indices[j] = t;
-  }
-  return indices;
+  return shuffleInPlace(indices, rng);
 }
 
 /**
