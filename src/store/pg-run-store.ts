@@ -2,7 +2,7 @@ import pg from 'pg';
 import { GreennasError, UserError } from '../core/index.js';
 import { migrations } from './migrations.js';
 import type { NewRun, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
-import { toRun, toTrial, toWorker, type MetricRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
+import { toRun, toTrial, toTrials, toWorker, type MetricRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
 import type { OpenMode } from './sqlite-run-store.js';
 
 /** PostgreSQL schema that holds greennas's tables, so they never collide with other tables in a shared database. */
@@ -294,13 +294,7 @@ export class PgRunStore implements RunStore {
     return this.run(async (c) => {
       const rows = (await c.query('SELECT * FROM trials WHERE run_id = $1 ORDER BY seq', [runId])).rows as TrialRow[];
       const metricRows = (await c.query('SELECT m.* FROM metrics m JOIN trials t ON t.id = m.trial_id WHERE t.run_id = $1 ORDER BY m.ord', [runId])).rows as MetricRow[];
-      const byTrial = new Map<number, MetricRow[]>();
-      for (const m of metricRows) {
-        const list = byTrial.get(m.trial_id);
-        if (list) list.push(m);
-        else byTrial.set(m.trial_id, [m]);
-      }
-      return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? []));
+      return toTrials(rows, metricRows);
     });
   }
 

@@ -56,3 +56,14 @@ export function toTrial(r: TrialRow, metrics: MetricRow[]): TrialRecord {
     metrics: metrics.map((m) => ({ name: m.name, value: m.value, unit: m.unit, source: m.source, ...(m.detail ? { detail: JSON.parse(m.detail) as Record<string, unknown> } : {}) })),
   };
 }
+
+/** A run's trials (in the order given) with their metrics attached, from one query of each. */
+export function toTrials(rows: TrialRow[], metricRows: MetricRow[]): TrialRecord[] {
+  const byTrial = new Map<number, MetricRow[]>();
+  for (const m of metricRows) {
+    const list = byTrial.get(m.trial_id);
+    if (list) list.push(m);
+    else byTrial.set(m.trial_id, [m]);
+  }
+  return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? []));
+}

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { GreennasError, UserError } from '../core/index.js';
 import { migrations, type Migration } from './migrations.js';
 import type { NewRun, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
-import { toRun, toTrial, toWorker, type MetricRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
+import { toRun, toTrial, toTrials, toWorker, type MetricRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
@@ -187,13 +187,7 @@ export class SqliteRunStore implements RunStore {
     const metricRows = this.db
       .prepare('SELECT m.* FROM metrics m JOIN trials t ON t.id = m.trial_id WHERE t.run_id = ? ORDER BY m.rowid')
       .all(runId) as MetricRow[];
-    const byTrial = new Map<number, MetricRow[]>();
-    for (const m of metricRows) {
-      const list = byTrial.get(m.trial_id);
-      if (list) list.push(m);
-      else byTrial.set(m.trial_id, [m]);
-    }
-    return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? []));
+    return toTrials(rows, metricRows);
   }
 
   async getFrontIds(runId: number): Promise<number[]> {
