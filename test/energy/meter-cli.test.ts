@@ -13,9 +13,9 @@ const kids: ChildProcess[] = [];
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+/** Collects a child's output and exit code. */
+function collect(child: ReturnType<typeof spawn>): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -23,6 +23,10 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run>
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return collect(spawn(process.execPath, [CLI, ...args], { cwd: REPO, env }));
 }
 
 function tempDir(prefix: string): string {
@@ -191,16 +195,7 @@ describe('greennas meter bad input: exit 2 with the fix, command not run', () =>
     chmodSync(join(zone, 'energy_uj'), 0o400); // what Linux 5.10+ does
     const args = ['meter', '--meter', 'rapl', '--powercap-root', root, '--', 'true'];
     const r = canDrop
-      ? await new Promise<Run>((resolve, reject) => {
-          const quoted = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
-          const child = spawn('/usr/bin/su', ['nobody', '-s', '/bin/sh', '-c', quoted], { cwd: '/' });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (d) => (stdout += d));
-          child.stderr.on('data', (d) => (stderr += d));
-          child.once('error', reject);
-          child.once('close', (code) => resolve({ code, stdout, stderr }));
-        })
+      ? await collect(spawn('/usr/bin/su', ['nobody', '-s', '/bin/sh', '-c', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ')], { cwd: '/' }))
       : await cli(args);
     expectUserError(r, /permission denied.*chmod a\+r.*--meter estimate/);
   });

@@ -4,7 +4,8 @@ import { openExistingStore, parseRunId, requireRun, withStore } from '../store-a
 import { trialToJson, trialsTable } from '../format.js';
 import type { RunStore, TrialRecord } from '../../store/index.js';
 
-interface TrialsArgs { db: string; json: boolean; runId: number }
+/** Arguments of `trials` and `front`. */
+export interface TrialsArgs { db: string; json: boolean; runId: number }
 
 /** Prints trials of a run as a table (stdout) or JSON. */
 export async function showTrials(store: RunStore, runId: number, trials: TrialRecord[], json: boolean): Promise<void> {
@@ -25,11 +26,21 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
   describe: 'List every trial of a run in evaluation order',
   builder: (y) => y.positional('run-id', { describe: 'Run id (see greennas runs)', type: 'string' })
     .options({ db: commonOptions.db, json: commonOptions.json }) as never,
-  handler: async (args) => {
-    const runId = parseRunId(args.runId);
-    await withStore(await openExistingStore(args.db), async (store) => {
-      await requireRun(store, runId, args.db);
-      await showTrials(store, runId, await store.listTrials(runId), args.json);
-    });
-  },
+  handler: (args) => showRunTrials(args, async () => () => true),
 };
+
+/**
+ * Shared body of `trials` and `front`: opens --db, checks RUN_ID, and prints the run's trials that
+ * `select` keeps (it is given the open store and the run id).
+ */
+export async function showRunTrials(
+  args: TrialsArgs,
+  select: (store: RunStore, runId: number) => Promise<(t: TrialRecord) => boolean>,
+): Promise<void> {
+  const runId = parseRunId(args.runId);
+  await withStore(await openExistingStore(args.db), async (store) => {
+    await requireRun(store, runId, args.db);
+    const keep = await select(store, runId);
+    await showTrials(store, runId, (await store.listTrials(runId)).filter(keep), args.json);
+  });
+}
