@@ -41,6 +41,10 @@ function hasMacsPerSample(layer: unknown): layer is MacsCountingLayer {
   return typeof (layer as Partial<MacsCountingLayer>).macsPerSample === 'function';
 }
 
+// Normalisation and lookup layers hold weights but no multiply-adds (the ones in MACs' sense).
+const NO_MAC_LAYERS = new Set(['BatchNormalization', 'LayerNormalization', 'Embedding',
+  'GreennasFusedBatchNormalization', 'GreennasFusedLayerNormalization']);
+
 /** Counts trainable parameters, non-trainable state and multiply-adds per sample of a built LayersModel. */
 export function layersModelCost(model: tf.LayersModel): LayersModelCost {
   const result: LayersModelCost = { params: 0, macs: 0, stateParams: 0, uncounted: [] };
@@ -63,7 +67,7 @@ export function layersModelCost(model: tf.LayersModel): LayersModelCost {
       result.macs += positions * (inShape[inShape.length - 1] ?? 1) * (config['units'] as number);
     } else if (hasMacsPerSample(layer)) {
       result.macs += layer.macsPerSample(inputShapeOf(layer));
-    } else if (layer.weights.length > 0 && !['BatchNormalization', 'LayerNormalization', 'Embedding'].includes(cls)) {
+    } else if (layer.weights.length > 0 && !NO_MAC_LAYERS.has(cls)) {
       result.uncounted.push(`${layer.name} (${cls})`);
     }
   }

@@ -1,32 +1,32 @@
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD, RELU6_GRAD } from '../space/layers/index.js';
+import { simdKernels, type SimdKernels } from './simd-kernels.js';
 import { sizeOf, type WasmBackend } from './wasm-backend-access.js';
 
 /**
- * Fused training ops: batch normalisation in training mode and the ReLU6 gradient, each one
- * kernel (a few passes over the data) instead of the ten or so element-wise kernels the stock
- * composition runs. The kernels are plain loops over typed arrays, registered for both `wasm` and
- * `cpu` so the two backends compute the same thing; other backends use the stock composition.
+ * Kernels of the fused training ops that src/space/layers/fused-layers.ts calls by name: batch
+ * normalisation in training mode, layer normalisation and the ReLU6 gradient, each one kernel (a few
+ * passes over the data) instead of the ten or so element-wise kernels the stock composition runs.
+ * The kernels are plain loops over typed arrays, registered for both `wasm` and `cpu` so the two
+ * backends compute the same thing; other backends (and a thread that never registered them) use the
+ * stock composition.
  */
-
-/** Kernel: training-mode batch norm over all axes but the last; outputs [y, mean, variance (biased)]. */
-export const BATCH_NORM_TRAIN = 'GreennasBatchNormTrain';
-/** Kernel: gradients of BATCH_NORM_TRAIN; outputs [dx, dgamma, dbeta]. */
-export const BATCH_NORM_TRAIN_GRAD = 'GreennasBatchNormTrainGrad';
-/** Kernel: layer norm over the last axis; outputs [y, mean, rstd] (one mean and 1/σ per row). */
-export const LAYER_NORM = 'GreennasLayerNorm';
-/** Kernel: gradients of LAYER_NORM; outputs [dx, dgamma, dbeta]. */
-export const LAYER_NORM_GRAD = 'GreennasLayerNormGrad';
-/** Kernel: the ReLU6 gradient in one pass (passes dy where 0 < x ≤ 6, as stock tfjs does). */
-export const RELU6_GRAD = 'GreennasRelu6Grad';
 
 type Arrays = Float32Array[];
 type Compute = (inputs: Arrays, outputs: Arrays, attrs: Record<string, unknown>) => void;
+/** A SIMD implementation: heap byte offsets of the inputs, the outputs and a zeroed-or-not scratch block. */
+type SimdCompute = (simd: SimdKernels, ins: number[], outs: number[], scratch: number, shapes: number[][], attrs: Record<string, unknown>) => void;
 interface FusedKernel {
   name: string;
   inputNames: string[];
   outputShapes: (inputs: tf.TensorInfo[]) => number[][];
   compute: Compute;
+  /** The same kernel in src/trainer/simd/kernels.c, used on wasm when the module loads. */
+  simd?: { scratchFloats: (shapes: number[][]) => number; run: SimdCompute };
 }
+
+const channels = (shapes: number[][]) => shapes[0]![shapes[0]!.length - 1]!;
+const rowsOf = (shapes: number[][]) => sizeOf(shapes[0]!) / channels(shapes);
 
 function batchNormTrain([x, gamma, beta]: Arrays, [y, mean, variance]: Arrays, attrs: Record<string, unknown>): void {
   const C = gamma!.length;
@@ -169,9 +169,20 @@ function relu6Grad([dy, x]: Arrays, [dx]: Arrays): void {
 
 const KERNELS: FusedKernel[] = [
   { name: BATCH_NORM_TRAIN, inputNames: ['x', 'gamma', 'beta'], compute: batchNormTrain,
-    outputShapes: ([x, g]) => [x!.shape, g!.shape, g!.shape] },
+    outputShapes: ([x, g]) => [x!.shape, g!.shape, g!.shape],
+    // Scratch: s64, q64 (C doubles each), then part (C floats).
+    simd: { scratchFloats: (sh) => 5 * channels(sh), run: (k, [x, g, b], [y, m, v], s, sh, a) => {
+      const C = channels(sh);
+      k.bn_train(x!, g!, b!, y!, m!, v!, s + 16 * C, s, s + 8 * C, rowsOf(sh), C, a.epsilon as number, a.relu6 ? 1 : 0);
+    } } },
   { name: BATCH_NORM_TRAIN_GRAD, inputNames: ['dy', 'x', 'gamma', 'beta', 'mean', 'variance'], compute: batchNormTrainGrad,
-    outputShapes: ([, x, g]) => [x!.shape, g!.shape, g!.shape] },
+    outputShapes: ([, x, g]) => [x!.shape, g!.shape, g!.shape],
+    // Scratch: two C-double sums, then four C-float arrays.
+    simd: { scratchFloats: (sh) => 8 * channels(sh), run: (k, [dy, x, g, b, m, v], [dx, dg, db], s, sh, a) => {
+      const C = channels(sh);
+      k.bn_train_grad(dy!, x!, g!, b!, m!, v!, dx!, dg!, db!, s + 16 * C, s + 20 * C, s + 24 * C, s + 28 * C, s, s + 8 * C,
+        rowsOf(sh), C, a.epsilon as number, a.relu6 ? 1 : 0);
+    } } },
   { name: LAYER_NORM, inputNames: ['x', 'gamma', 'beta'], compute: layerNorm,
     outputShapes: ([x]) => [x!.shape, x!.shape.slice(0, -1), x!.shape.slice(0, -1)] },
   { name: LAYER_NORM_GRAD, inputNames: ['dy', 'x', 'gamma', 'mean', 'rstd'], compute: layerNormGrad,
@@ -189,6 +200,15 @@ function wasmKernelFunc(kernel: FusedKernel): tf.KernelFunc {
     const ins = kernel.inputNames.map((n) => inputs[n]!);
     // Allocate every output before taking heap views: an allocation can grow (and detach) the heap.
     const outs = kernel.outputShapes(ins).map((s) => backend.makeOutput(s, 'float32'));
+    const simd = kernel.simd && simdKernels(backend);
+    if (kernel.simd && simd) {
+      const shapes = ins.map((t) => t.shape);
+      const scratch = backend.makeOutput([kernel.simd.scratchFloats(shapes)], 'float32');
+      const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      kernel.simd.run(simd, ins.map(offset), outs.map(offset), offset(scratch), shapes, attrs);
+      backend.disposeData(scratch.dataId);
+      return outs.length === 1 ? outs[0]! : outs;
+    }
     const view = (t: tf.TensorInfo) => new Float32Array(backend.wasm.HEAPU8.buffer, backend.dataIdMap.get(t.dataId).memoryOffset, sizeOf(t.shape));
     kernel.compute(ins.map(view), outs.map(view), attrs);
     return outs.length === 1 ? outs[0]! : outs;
@@ -204,39 +224,6 @@ function cpuKernelFunc(kernel: FusedKernel): tf.KernelFunc {
     const outs = outArrays.map((a, i) => backend.makeTensorInfo(shapes[i]!, 'float32', a));
     return outs.length === 1 ? outs[0]! : outs;
   }) as unknown as tf.KernelFunc;
-}
-
-function hasFusedKernels(): boolean {
-  return tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) != null;
-}
-
-/**
- * Training-mode batch normalisation over the last axis, optionally followed by ReLU6 in the same
- * kernel. Returns the output and the batch mean and (biased) variance for the moving averages;
- * differentiable in x, gamma and beta.
- */
-export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu6 = false):
-  { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  if (!hasFusedKernels()) {
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
-    const z = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
-    return { y: relu6 ? tf.relu6(z) : z, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-  }
-  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon, relu6 }) as tf.Tensor[];
-  return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-}
-
-/** Layer normalisation over the last axis (differentiable in x, gamma and beta), fused where available. */
-export function layerNormalization(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor {
-  if (!hasFusedKernels()) {
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
-    });
-  }
-  const [y] = tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
-  return y!;
 }
 
 let registered = false;

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { FusedBatchNormalization } from './fused-layers.js';
-import { encoderLayer, PositionEmbedding } from './transformer-layers.js';
+import { encoderLayer, FusedBatchNormalization, PositionEmbedding } from '../space/layers/index.js';
 
 /** Trainable parameters of reference model A (MobileNetV2-style proxy), as the benchmark defines it. */
 export const MODEL_A_PARAMS = 43_770;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from './simd-kernels.js';
 import { type ArrayKernelContext, CpuKernelContext, type KernelAttrs, type KernelImpl, type KernelInputs, sizeOf, type WasmBackend, WasmKernelContext } from './wasm-backend-access.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
@@ -132,6 +133,29 @@ function depthwiseBackpropFilter(k: ArrayKernelContext, inputs: KernelInputs, at
   }
   const out = k.alloc(filterShape);
   k.f32(out).set(acc);
+  return out;
+}
+
+/**
+ * Depthwise filter gradient on wasm: the SIMD kernel (src/trainer/simd/kernels.c) reading the
+ * tensors in place, for a channel multiplier of 1 (every depthwise layer the spaces build); the
+ * typed-array loop otherwise, or where the SIMD module cannot load.
+ */
+function depthwiseBackpropFilterWasm(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const simd = simdKernels(k.backend);
+  const filterShape = attrs.filterShape as number[];
+  if (!simd || filterShape[3] !== 1 || attrs.dataFormat === 'NCHW') return depthwiseBackpropFilter(k, inputs, attrs);
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const info = convInfo(x.shape, filterShape, attrs, true);
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const out = k.alloc(filterShape);
+  const scratch = k.alloc([3 * taps]); // out64 (taps doubles), then taps floats
+  const at = (t: tf.TensorInfo) => k.backend.dataIdMap.get(t.dataId).memoryOffset;
+  const s = at(scratch);
+  simd.dw_filter_grad(at(x), at(dy), at(out), s + 8 * taps, s, info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left);
+  k.free(scratch);
   return out;
 }
 
@@ -437,7 +461,7 @@ export function registerWasmTrainingKernels(): void {
   const ctx = new WasmKernelContext(backend, stock);
   const impls: Record<string, (k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs) => tf.TensorInfo | tf.TensorInfo[]> = {
     Conv2DBackpropFilter: conv2DBackpropFilter,
-    DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+    DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilterWasm,
     DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
     UnsortedSegmentSum: unsortedSegmentSum,
     BatchMatMul: batchMatMul,

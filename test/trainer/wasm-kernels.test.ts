@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/index.js';
 import { initBackend } from '../../src/trainer/backend.js';
-import { batchNormTraining, layerNormalization } from '../../src/trainer/fused-ops.js';
+import { batchNormTraining, layerNormalization } from '../../src/space/layers/index.js';
 
 /**
  * Each wasm training kernel (and each fused op) against the cpu backend's stock kernels or stock

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FusedLayerNormalization } from './fused-layers.js';
 
 /*
  * Transformer building blocks tfjs-layers lacks. Each is registered with tf.serialization so a model
@@ -361,10 +362,10 @@ export function encoderLayer(x: tf.SymbolicTensor, options: EncoderLayerOptions)
   const attn = new MultiHeadSelfAttention({ numHeads: options.numHeads, name: `${options.name}_attn`, ...seeded(s, 0) })
     .apply(options.mask ? [x, options.mask] : x) as tf.SymbolicTensor;
   let y = tf.layers.add({ name: `${options.name}_add1` }).apply([x, attn]) as tf.SymbolicTensor;
-  y = tf.layers.layerNormalization({ axis: -1, epsilon: 1e-5, name: `${options.name}_ln1` }).apply(y) as tf.SymbolicTensor;
+  y = new FusedLayerNormalization({ epsilon: 1e-5, name: `${options.name}_ln1` }).apply(y) as tf.SymbolicTensor;
   let f = tf.layers.dense({ units: options.ffnUnits, activation: 'relu', kernelInitializer: tf.initializers.heNormal(seeded(s, 2)), name: `${options.name}_ffn1` })
     .apply(y) as tf.SymbolicTensor;
   f = tf.layers.dense({ units: width, kernelInitializer: tf.initializers.glorotUniform(seeded(s, 3)), name: `${options.name}_ffn2` }).apply(f) as tf.SymbolicTensor;
   const z = tf.layers.add({ name: `${options.name}_add2` }).apply([y, f]) as tf.SymbolicTensor;
-  return tf.layers.layerNormalization({ axis: -1, epsilon: 1e-5, name: `${options.name}_ln2` }).apply(z) as tf.SymbolicTensor;
+  return new FusedLayerNormalization({ epsilon: 1e-5, name: `${options.name}_ln2` }).apply(z) as tf.SymbolicTensor;
 }

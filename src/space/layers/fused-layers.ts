@@ -1,5 +1,53 @@
+/**
+ * Normalisation and activation layers that train fast: each training-mode op is one kernel each way
+ * when the trainer has registered its fused kernels for the current backend (by the names below),
+ * and the stock tfjs composition otherwise, so a model built here runs (more slowly) anywhere.
+ */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTraining, layerNormalization } from './fused-ops.js';
+
+/** Kernel: training-mode batch norm over all axes but the last; outputs [y, mean, variance (biased)]. */
+export const BATCH_NORM_TRAIN = 'GreennasBatchNormTrain';
+/** Kernel: gradients of BATCH_NORM_TRAIN; outputs [dx, dgamma, dbeta]. */
+export const BATCH_NORM_TRAIN_GRAD = 'GreennasBatchNormTrainGrad';
+/** Kernel: layer norm over the last axis; outputs [y, mean, rstd] (one mean and 1/σ per row). */
+export const LAYER_NORM = 'GreennasLayerNorm';
+/** Kernel: gradients of LAYER_NORM; outputs [dx, dgamma, dbeta]. */
+export const LAYER_NORM_GRAD = 'GreennasLayerNormGrad';
+/** Kernel: the ReLU6 gradient in one pass (passes dy where 0 < x ≤ 6, as stock tfjs does). */
+export const RELU6_GRAD = 'GreennasRelu6Grad';
+
+function hasFusedKernels(): boolean {
+  return tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) != null;
+}
+
+/**
+ * Training-mode batch normalisation over the last axis, optionally followed by ReLU6 in the same
+ * kernel. Returns the output and the batch mean and (biased) variance for the moving averages;
+ * differentiable in x, gamma and beta.
+ */
+export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu6 = false):
+  { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (!hasFusedKernels()) {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const { mean, variance } = tf.moments(x, axes);
+    const z = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+    return { y: relu6 ? tf.relu6(z) : z, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  }
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon, relu6 }) as tf.Tensor[];
+  return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** Layer normalisation over the last axis (differentiable in x, gamma and beta), fused where available. */
+export function layerNormalization(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor {
+  if (!hasFusedKernels()) {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
+    });
+  }
+  const [y] = tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return y!;
+}
 
 type Kwargs = Record<string, unknown>;
 

@@ -1,0 +1,52 @@
+import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
+import type { WasmBackend } from './wasm-backend-access.js';
+
+/**
+ * The SIMD kernels of src/trainer/simd/kernels.c. Pointers are byte offsets on tfjs-backend-wasm's
+ * heap (the module imports that memory), so tensors are read and written in place.
+ */
+export interface SimdKernels {
+  /** Training-mode batch norm (+ ReLU6); scratch: part (C floats), s64 and q64 (C doubles each). */
+  bn_train(x: number, gamma: number, beta: number, y: number, mean: number, variance: number,
+    part: number, s64: number, q64: number, rows: number, C: number, eps: number, relu6: number): void;
+  /** Its gradients; scratch: four C-float and two C-double arrays. */
+  bn_train_grad(dy: number, x: number, gamma: number, beta: number, mean: number, variance: number,
+    dx: number, dgamma: number, dbeta: number, f1: number, f2: number, f3: number, f4: number, d1: number, d2: number,
+    rows: number, C: number, eps: number, relu6: number): void;
+  /** Depthwise filter gradient (channel multiplier 1); scratch: taps (KH·KW·C floats), out64 (KH·KW·C doubles). */
+  dw_filter_grad(x: number, dy: number, out: number, taps: number, out64: number,
+    N: number, H: number, W: number, C: number, OH: number, OW: number, KH: number, KW: number,
+    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number): void;
+}
+
+/** The parts of the WebAssembly global used here (this project's TypeScript libs do not declare it). */
+interface WasmApi {
+  Memory: new (...args: never[]) => object;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let loaded: SimdKernels | null | undefined;
+let loadedFor: WasmBackend | undefined;
+
+/**
+ * The SIMD kernels bound to this wasm backend's heap, or null where they cannot load (no SIMD in
+ * this engine, or a tfjs-backend-wasm build that does not expose its memory); callers then keep
+ * their typed-array loops.
+ */
+export function simdKernels(backend: WasmBackend): SimdKernels | null {
+  if (loaded !== undefined && loadedFor === backend) return loaded;
+  loadedFor = backend;
+  loaded = null;
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(memory instanceof wasmApi.Memory)) return loaded;
+  try {
+    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
+    const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
+    loaded = instance.exports as unknown as SimdKernels;
+  } catch {
+    loaded = null;
+  }
+  return loaded;
+}
