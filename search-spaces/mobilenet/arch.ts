@@ -20,14 +20,16 @@ import {
 
 /** Fixed per-stage base output channels (before the width multiplier) and the stride of the stage's first layer. */
 export const MOBILENET_STAGES: readonly { readonly channels: number; readonly stride: number }[] = [
-  { channels: 16, stride: 1 },
-  { channels: 24, stride: 2 },
+  { channels: 16, stride: 2 },
+  { channels: 24, stride: 1 },
   { channels: 32, stride: 2 },
   { channels: 48, stride: 1 },
-  { channels: 64, stride: 2 },
+  { channels: 64, stride: 1 },
 ];
 /** Base channels of the 3×3 stride-1 stem convolution (equal to stage 1, so its first layer can be residual). */
 export const MOBILENET_STEM_CHANNELS = 16;
+/** Stride of the 3×3 stem: small images are halved once before the inverted-residual stages. */
+export const MOBILENET_STEM_STRIDE = 2;
 /** Choices of the global width multiplier. */
 export const WIDTH_CHOICES = [0.5, 0.75, 1.0] as const;
 /** Choices of layers per stage. */
@@ -261,8 +263,8 @@ export function planMobilenet(arch: MobilenetArch, task: Task): MobilenetPlan {
   const [inH, inW, inC] = imageShape(task);
   const stemC = makeDivisible(MOBILENET_STEM_CHANNELS * arch.width);
   const blocks: BlockPlan[] = [];
-  let h = inH;
-  let w = inW;
+  let h = Math.ceil(inH / MOBILENET_STEM_STRIDE);
+  let w = Math.ceil(inW / MOBILENET_STEM_STRIDE);
   let c = stemC;
   arch.stages.forEach((stage, s) => {
     const outC = makeDivisible(MOBILENET_STAGES[s]!.channels * arch.width);

@@ -11,8 +11,10 @@ import {
   type SearchSpace,
   type Task,
 } from '../../src/space/index.js';
+import { FusedBatchNormalization } from '../../src/space/layers/index.js';
 import {
   MOBILENET_DECISIONS,
+  MOBILENET_STEM_STRIDE,
   crossoverMobilenet,
   decodeMobilenet,
   encodeMobilenet,
@@ -29,7 +31,7 @@ import {
 export * from './arch.js';
 
 /** Version of the space's definition; bump when stages, choices or layer layout change. */
-export const MOBILENET_SPACE_VERSION = '1.0.0';
+export const MOBILENET_SPACE_VERSION = '2.0.0';
 
 /** Options of buildMobilenet. */
 export interface MobilenetBuildOptions {
@@ -60,19 +62,16 @@ export function blockCost(b: BlockPlan): CostTally {
 export function mobilenetCostDetail(arch: MobilenetArch, task: Task): CostTally {
   const plan = planMobilenet(arch, task);
   return addCosts(
-    conv2dCost({ inH: plan.inH, inW: plan.inW, inC: plan.inC, outC: plan.stemC, kernel: 3, stride: 1, useBias: false }),
+    conv2dCost({ inH: plan.inH, inW: plan.inW, inC: plan.inC, outC: plan.stemC, kernel: 3, stride: MOBILENET_STEM_STRIDE, useBias: false }),
     batchNormCost(plan.stemC),
     ...plan.blocks.map(blockCost),
     denseCost(plan.headC, plan.numClasses),
   );
 }
 
-function bn(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-  return tf.layers.batchNormalization({ axis: -1, name: `${name}_bn` }).apply(x) as tf.SymbolicTensor;
-}
-
-function relu6(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-  return tf.layers.reLU({ maxValue: 6, name: `${name}_relu6` }).apply(x) as tf.SymbolicTensor;
+/** Batch normalisation, with ReLU6 fused into the same training kernel when `relu6`. */
+function bn(x: tf.SymbolicTensor, name: string, relu6 = false): tf.SymbolicTensor {
+  return new FusedBatchNormalization({ activation: relu6 ? 'relu6' : 'linear', name: relu6 ? `${name}_bn_relu6` : `${name}_bn` }).apply(x) as tf.SymbolicTensor;
 }
 
 /**
@@ -92,20 +91,20 @@ export function buildMobilenet(arch: MobilenetArch, task: Task, options: Mobilen
   if (task.inputShape.length === 2) {
     x = tf.layers.reshape({ targetShape: [plan.inH, plan.inW, 1], name: 'to_hwc' }).apply(x) as tf.SymbolicTensor;
   }
-  x = tf.layers.conv2d({ filters: plan.stemC, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: he(), name: 'stem_conv' })
+  x = tf.layers.conv2d({ filters: plan.stemC, kernelSize: 3, strides: MOBILENET_STEM_STRIDE, padding: 'same', useBias: false, kernelInitializer: he(), name: 'stem_conv' })
     .apply(x) as tf.SymbolicTensor;
-  x = relu6(bn(x, 'stem'), 'stem');
+  x = bn(x, 'stem', true);
   for (const b of plan.blocks) {
     const name = `s${b.stage + 1}_l${b.layer + 1}`;
     let y = x;
     if (b.expandC !== b.inC) {
       y = tf.layers.conv2d({ filters: b.expandC, kernelSize: 1, useBias: false, kernelInitializer: he(), name: `${name}_expand` })
         .apply(y) as tf.SymbolicTensor;
-      y = relu6(bn(y, `${name}_expand`), `${name}_expand`);
+      y = bn(y, `${name}_expand`, true);
     }
     y = tf.layers.depthwiseConv2d({ kernelSize: b.kernel, strides: b.stride, padding: 'same', useBias: false, depthwiseInitializer: he(), name: `${name}_dw` })
       .apply(y) as tf.SymbolicTensor;
-    y = relu6(bn(y, `${name}_dw`), `${name}_dw`);
+    y = bn(y, `${name}_dw`, true);
     if (b.seC > 0) {
       let g = tf.layers.globalAveragePooling2d({ name: `${name}_se_pool` }).apply(y) as tf.SymbolicTensor;
       g = tf.layers.dense({ units: b.seC, activation: 'relu', kernelInitializer: he(), name: `${name}_se_reduce` }).apply(g) as tf.SymbolicTensor;

@@ -83,12 +83,15 @@ describe('mobilenet space: architectures', () => {
   it('keys ignore field order and skip choices that cannot apply', () => {
     const reordered = { stages: tiny.stages.map((s) => ({ skip: s.skip, se: s.se, kernel: s.kernel, expand: s.expand, layers: s.layers })), width: tiny.width };
     expect(space.key(reordered as MobilenetArch)).toBe(space.key(tiny));
-    // Stage 2 has one layer that changes channels and stride, so its skip is moot...
+    // Stage 2 has one layer that changes channels, so its skip is moot...
     const moot = { ...tiny, stages: tiny.stages.map((s, i) => (i === 1 ? { ...s, skip: 'residual' as const } : s)) };
     expect(space.key(moot)).toBe(space.key(tiny));
-    // ...but stage 1's first layer keeps 8 channels at stride 1, so its skip is real.
-    const real = { ...tiny, stages: tiny.stages.map((s, i) => (i === 0 ? { ...s, skip: 'residual' as const } : s)) };
-    expect(space.key(real)).not.toBe(space.key(tiny));
+    // ...but with two layers its second keeps 12 channels at stride 1, so the skip is real.
+    const twice = { ...tiny, stages: tiny.stages.map((s, i) => (i === 1 ? { ...s, layers: 2 as const } : s)) };
+    const real = { ...twice, stages: twice.stages.map((s, i) => (i === 1 ? { ...s, skip: 'residual' as const } : s)) };
+    expect(space.key(real)).not.toBe(space.key(twice));
+    const tinyKey = space.key(tiny);
+    expect(space.key(real)).not.toBe(tinyKey);
   });
 
   it('mutates to a different, valid network in one decision, deterministically', () => {
@@ -132,32 +135,33 @@ describe('mobilenet space: exact cost', () => {
   });
 
   it('counts the tiny arch by hand', () => {
-    // width 0.5: stem 8, stage channels 8, 12, 16, 24, 32; resolution 28 → 28 → 14 → 7 → 7 → 4.
-    // stem 3×3×1×8 = 72 (+BN 16); MACs 28·28·9·8 = 56,448.
-    // stage1 8→8: dw 9·8 = 72 (+16), proj 8·8 = 64 (+16); MACs 784·72 + 784·64 = 106,624.
-    // stage2 8→12 s2: dw 72 (+16), proj 96 (+24); MACs 196·72 + 196·96 = 32,928.
-    // stage3 12→16 s2: dw 108 (+24), proj 192 (+32); MACs 49·108 + 49·192 = 14,700.
-    // stage4 16→24: dw 144 (+32), proj 384 (+48); MACs 49·144 + 49·384 = 25,872.
-    // stage5 24→32 s2: dw 216 (+48), proj 768 (+64); MACs 16·216 + 16·768 = 15,744.
+    // width 0.5: stem 8, stage channels 8, 12, 16, 24, 32; resolution 28 → 14 (stem) → 7 → 7 → 4 → 4 → 4.
+    // stem 3×3×1×8 = 72 (+BN 16); MACs 14·14·9·8 = 14,112.
+    // stage1 8→8 s2: dw 9·8 = 72 (+16), proj 8·8 = 64 (+16); MACs 49·72 + 49·64 = 6,664.
+    // stage2 8→12: dw 72 (+16), proj 96 (+24); MACs 49·72 + 49·96 = 8,232.
+    // stage3 12→16 s2: dw 108 (+24), proj 192 (+32); MACs 16·108 + 16·192 = 4,800.
+    // stage4 16→24: dw 144 (+32), proj 384 (+48); MACs 16·144 + 16·384 = 8,448.
+    // stage5 24→32: dw 216 (+48), proj 768 (+64); MACs 16·216 + 16·768 = 15,744.
     // dense 32·10 + 10 = 330; MACs 320.
     const params = 88 + 168 + 208 + 356 + 608 + 1096 + 330;
-    const macs = 56_448 + 106_624 + 32_928 + 14_700 + 25_872 + 15_744 + 320;
+    const macs = 14_112 + 6_664 + 8_232 + 4_800 + 8_448 + 15_744 + 320;
     expect(params).toBe(2854);
-    expect(macs).toBe(252_636);
-    expect(space.cost(tiny, task)).toEqual({ params: 2854, macs: 252_636 });
+    expect(macs).toBe(58_320);
+    expect(space.cost(tiny, task)).toEqual({ params: 2854, macs: 58_320 });
     // BN moving mean+variance over 8 + (8+8) + (8+12) + (12+16) + (16+24) + (24+32) = 168 channels.
     expect(mobilenetCostDetail(tiny, task).stateParams).toBe(336);
   });
 
   it('counts expansion, kernel 5, squeeze-and-excitation and residual by hand', () => {
-    // stage1 layer (8→48→8, k5, SE 8·0.25 = 2, residual), twice:
+    // stage1 layers (8→48→8, k5, SE 8·0.25 = 2), each with
     // expand 8·48 = 384 (+96), dw 25·48 = 1200 (+96), SE 48·2+2 = 98 and 2·48+48 = 144, proj 48·8 = 384 (+16)
-    // = 2418 params; MACs 784·384 + 784·1200 + 96 + 96 + 784·384 = 1,543,104.
+    // = 2418 params. The first (stride 2, 14×14 in, 7×7 out; no residual) has MACs
+    // 196·384 + 49·1200 + 96 + 96 + 49·384 = 153,072; the second (7×7, residual) 49·384 + 49·1200 + 192 + 49·384 = 96,624.
     const params = 2854 - 168 + 2 * 2418;
-    const macs = 252_636 - 106_624 + 2 * 1_543_104;
+    const macs = 58_320 - 6_664 + 153_072 + 96_624;
     expect(space.cost(rich, task)).toEqual({ params, macs });
     expect(params).toBe(7522);
-    expect(macs).toBe(3_232_220);
+    expect(macs).toBe(301_352);
   });
 
   it('matches the built model: trainable weights, countParams, and the layer walker', () => {
