@@ -1,10 +1,16 @@
 /**
- * Throughput of a distributed search: trials per minute with 1, 2 and 4 worker processes on the
- * NAS-Bench-201 table with an artificial per-trial delay, beside the ideal (workers × 60 000 / delay)
- * measured in the same run, and the coordinator's overhead per trial (its CPU time after start-up, and
- * the wall time per trial that no worker spent in the delay).
+ * Throughput of a distributed search: trials per minute with 1, 2 and 4 worker processes, and the
+ * coordinator's overhead per trial (its CPU time after start-up, and the wall time per trial that no
+ * worker spent evaluating).
+ *
+ * - default: the NAS-Bench-201 table with an artificial per-trial delay, beside the ideal
+ *   (workers × 60 000 / delay);
+ * - `--proxy`: a small real proxy search (mobilenet space, Fashion-MNIST, one epoch over a small
+ *   subset, one training thread per worker process), beside the same trials run by a single-process
+ *   search with one training thread, measured in the same run; its time per trial stands in for the delay.
  *
  *   npm run bench:distributed [-- --trials 60 --delay-ms 250 --repeats 3]
+ *   npm run bench:distributed -- --proxy [--trials 8 --train-subset 512 --repeats 1]
  *
  * Needs a PostgreSQL server: GREENNAS_BENCH_PG_URL (a role that may CREATE DATABASE), or, unset, a
  * private one started with .ci/postgres.sh for the run.
@@ -16,12 +22,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { PgRunStore } from '../src/store/index.js';
+import { PgRunStore, SqliteRunStore } from '../src/store/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const pgScript = join(root, '.ci', 'postgres.sh');
 const NB = ['--space', 'nasbench201', '--dataset', 'cifar10', '--objectives', 'accuracy,latency.edgegpu,energy.edgegpu', '--strategy', 'random'];
+const PROXY_MODE = process.argv.includes('--proxy');
+
+/** Search flags of the small real proxy search (random, so every run of it trains the same architectures). */
+function proxySearch(trainSubset: number): string[] {
+  return ['--space', 'mobilenet', '--strategy', 'random', '--epochs', '1', '--train-subset', String(trainSubset),
+    '--validation-subset', '200', '--test-subset', '500', '--prune-margin', 'off', '--latency-batch', '8'];
+}
 const CLK_TCK = 100; // Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these
 
 function flag(name: string, fallback: number): number {
@@ -39,6 +52,9 @@ function cpuMs(pid: number): number | undefined {
   }
 }
 
+/** Trials and per-trial evaluation time of the searched workload (fixed delay, or a measured proxy trial). */
+interface Workload { searchFlags: string[]; workerFlags: string[]; evalMs: number }
+
 function run(args: string[]): { exited: Promise<number | null>; pid: number } {
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   return { exited: new Promise((r) => child.on('exit', (c) => r(c))), pid: child.pid as number };
@@ -46,7 +62,7 @@ function run(args: string[]): { exited: Promise<number | null>; pid: number } {
 
 interface Sample { workers: number; trialsPerMin: number; idealPerMin: number; overheadMsPerTrial: number; coordinatorCpuMsPerTrial: number }
 
-async function once(adminUrl: string, workers: number, trials: number, delayMs: number): Promise<Sample> {
+async function once(adminUrl: string, workers: number, trials: number, load: Workload): Promise<Sample> {
   const name = `gn_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -55,14 +71,14 @@ async function once(adminUrl: string, workers: number, trials: number, delayMs: 
   u.pathname = `/${name}`;
   const url = u.toString();
   try {
-    const coord = run(['search', ...NB, '--trials', String(trials), '--seed', '1', '--db', url, '--distributed', '--queue-depth', String(2 * workers), '--quiet']);
+    const coord = run(['search', ...load.searchFlags, '--trials', String(trials), '--seed', '1', '--db', url, '--distributed', '--queue-depth', String(2 * workers), '--quiet']);
     let coordCpu = 0;
     const sampler = setInterval(() => { coordCpu = cpuMs(coord.pid) ?? coordCpu; }, 50);
     let store: PgRunStore | undefined;
     while (!store) store = await PgRunStore.open(url, { mode: 'existing' }).catch(async () => { await new Promise((r) => setTimeout(r, 100)); return undefined; });
     while (!(await store.getRun(1))) await new Promise((r) => setTimeout(r, 50));
     const startupCpu = cpuMs(coord.pid) ?? 0; // module loading and set-up are not per-trial costs
-    const procs = Array.from({ length: workers }, () => run(['worker', '--db', url, '--run', '1', '--eval-delay-ms', String(delayMs)]));
+    const procs = Array.from({ length: workers }, () => run(['worker', '--db', url, '--run', '1', ...load.workerFlags]));
     const code = await coord.exited;
     clearInterval(sampler);
     await Promise.all(procs.map((p) => p.exited));
@@ -75,8 +91,8 @@ async function once(adminUrl: string, workers: number, trials: number, delayMs: 
     const last = Math.max(...stored.map((t) => Date.parse(t.finishedAt as string)));
     const spanMs = last - first;
     return {
-      workers, trialsPerMin: (trials * 60_000) / spanMs, idealPerMin: (workers * 60_000) / delayMs,
-      overheadMsPerTrial: (workers * spanMs - trials * delayMs) / trials, coordinatorCpuMsPerTrial: (coordCpu - startupCpu) / trials,
+      workers, trialsPerMin: (trials * 60_000) / spanMs, idealPerMin: (workers * 60_000) / load.evalMs,
+      overheadMsPerTrial: (workers * spanMs - trials * load.evalMs) / trials, coordinatorCpuMsPerTrial: (coordCpu - startupCpu) / trials,
     };
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
@@ -86,10 +102,29 @@ async function once(adminUrl: string, workers: number, trials: number, delayMs: 
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number; };
 
+/** Wall time per trial of the proxy search run by one process with one training thread (SQLite, no queue). */
+async function singleProcessMsPerTrial(trials: number, trainSubset: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'greennas-bench-local-'));
+  try {
+    const db = join(dir, 'local.db');
+    const p = run(['search', ...proxySearch(trainSubset), '--trials', String(trials), '--seed', '1', '--db', db, '--workers', '1', '--quiet']);
+    if ((await p.exited) !== 0) throw new Error('single-process search failed');
+    const store = SqliteRunStore.open(db, { mode: 'existing' });
+    const stored = await store.listTrials(1);
+    await store.close();
+    const first = Math.min(...stored.map((t) => Date.parse(t.startedAt)));
+    const last = Math.max(...stored.map((t) => Date.parse(t.finishedAt as string)));
+    return (last - first) / trials;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  const trials = flag('--trials', 60);
+  const trials = flag('--trials', PROXY_MODE ? 8 : 60);
   const delayMs = flag('--delay-ms', 250);
-  const repeats = flag('--repeats', 3);
+  const repeats = flag('--repeats', PROXY_MODE ? 1 : 3);
+  const trainSubset = flag('--train-subset', 512);
   let adminUrl = process.env.GREENNAS_BENCH_PG_URL;
   let dir: string | undefined;
   if (!adminUrl) {
@@ -97,17 +132,26 @@ async function main(): Promise<void> {
     adminUrl = execFileSync(pgScript, ['start', dir], { encoding: 'utf8' }).trim();
   }
   try {
-    process.stderr.write(`distributed bench: ${trials} trials, ${delayMs} ms per trial, ${repeats} repeats; load ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
+    let load: Workload;
+    if (PROXY_MODE) {
+      process.stderr.write(`distributed bench (proxy search): ${trials} trials, ${trainSubset} training samples each, ${repeats} repeats; load ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
+      const evalMs = await singleProcessMsPerTrial(trials, trainSubset);
+      process.stdout.write(`single process, 1 training thread: ${(60_000 / evalMs).toFixed(2)} trials/min (${(evalMs / 1000).toFixed(1)} s per trial)\n`);
+      load = { searchFlags: proxySearch(trainSubset), workerFlags: ['--workers', '1'], evalMs };
+    } else {
+      process.stderr.write(`distributed bench: ${trials} trials, ${delayMs} ms per trial, ${repeats} repeats; load ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
+      load = { searchFlags: NB, workerFlags: ['--eval-delay-ms', String(delayMs)], evalMs: delayMs };
+    }
     const rows: Sample[] = [];
     for (const workers of [1, 2, 4]) {
       const samples: Sample[] = [];
-      for (let r = 0; r < repeats; r++) samples.push(await once(adminUrl, workers, trials, delayMs));
+      for (let r = 0; r < repeats; r++) samples.push(await once(adminUrl, workers, trials, load));
       const m: Sample = {
         workers, trialsPerMin: median(samples.map((s) => s.trialsPerMin)), idealPerMin: samples[0]?.idealPerMin ?? 0,
         overheadMsPerTrial: median(samples.map((s) => s.overheadMsPerTrial)), coordinatorCpuMsPerTrial: median(samples.map((s) => s.coordinatorCpuMsPerTrial)),
       };
       rows.push(m);
-      process.stdout.write(`${workers} worker(s): ${m.trialsPerMin.toFixed(1)} trials/min (ideal ${m.idealPerMin.toFixed(0)}, ratio ${(m.trialsPerMin / m.idealPerMin).toFixed(2)}), ` +
+      process.stdout.write(`${workers} worker(s): ${m.trialsPerMin.toFixed(1)} trials/min (${PROXY_MODE ? 'workers × single-process rate' : 'ideal'} ${m.idealPerMin.toFixed(1)}, ratio ${(m.trialsPerMin / m.idealPerMin).toFixed(2)}), ` +
         `overhead ${m.overheadMsPerTrial.toFixed(1)} ms/trial, coordinator CPU ${m.coordinatorCpuMsPerTrial.toFixed(1)} ms/trial ` +
         `[runs: ${samples.map((s) => s.trialsPerMin.toFixed(1)).join(', ')}]\n`);
     }

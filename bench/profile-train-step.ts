@@ -1,25 +1,30 @@
 /**
  * Where a training step's time goes: per-kernel time (tf.profile) of one step of reference model
  * A or B at batch 64, then the steady-state rate and the tensor count. Run by hand:
- * `node dist/bench/profile-train-step.js A|B [wasm|cpu] [steps]`. Output on stderr.
+ * `node dist/bench/profile-train-step.js A|B|ARCH.json [wasm|cpu] [steps]` (a JSON file is a mobilenet-space
+ * architecture, built for Fashion-MNIST). Output on stderr.
  */
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, initBackend } from '../src/trainer/backend.js';
 import { buildModelA, buildModelB, countTrainableParams } from '../src/trainer/reference-models.js';
 import { createTrainStep } from '../src/trainer/train-step.js';
+import { buildMobilenet, type MobilenetArch } from '../search-spaces/mobilenet/index.js';
 
-const which = process.argv[2] === 'B' ? 'B' : 'A';
+const which = process.argv[2] === 'B' ? 'B' : process.argv[2]?.endsWith('.json') ? 'M' : 'A';
 const backend = (process.argv[3] ?? 'wasm') as BackendName;
 const steps = Number(process.argv[4] ?? 5);
 const log = (m: string) => process.stderr.write(m + '\n');
 const info = await initBackend(backend);
 log(info.reason);
-const model = which === 'A' ? buildModelA() : buildModelB();
+const model = which === 'M'
+  ? buildMobilenet(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as MobilenetArch, { dataset: 'fashion-mnist', kind: 'image', inputShape: [28, 28, 1], numClasses: 10 }, { seed: 1 })
+  : which === 'A' ? buildModelA() : buildModelB();
 log(`model ${which}: ${countTrainableParams(model)} trainable parameters`);
 const opt = which === 'A' ? tf.train.sgd(0.05) : tf.train.adam(1e-3);
-const step = createTrainStep(model, opt, which === 'A' ? 10 : 2);
-const x = which === 'A' ? tf.randomUniform([64, 28, 28, 1]) : tf.randomUniform([64, 64], 0, 5000, 'int32');
-const y = tf.randomUniform([64], 0, which === 'A' ? 10 : 2, 'int32') as tf.Tensor1D;
+const step = createTrainStep(model, opt, which === 'B' ? 2 : 10);
+const x = which !== 'B' ? tf.randomUniform([64, 28, 28, 1]) : tf.randomUniform([64, 64], 0, 5000, 'int32');
+const y = tf.randomUniform([64], 0, which === 'B' ? 2 : 10, 'int32') as tf.Tensor1D;
 step(x, y);
 const p = await tf.profile(() => { step(x, y); });
 const agg = new Map<string, { ms: number; n: number }>();
