@@ -85,8 +85,9 @@ export const PROXY_DEFAULTS: Record<string, Omit<ProxyConfig, 'energy' | 'backen
   // Adam at 1e-2 on batches of 128 (BN keeps it stable): mid-sized nets of the space reach 84–86 % test
   // accuracy in two passes over 18,000 images, in 30 s to 3 min per trial on one core.
   'fashion-mnist': { epochs: 2, trainSubset: 18000, batchSize: 128, optimizer: 'adam', learningRate: 1e-2, validationSubset: 1000, testSubset: 2000 },
-  // Post-LN transformers want a smaller Adam step; the whole (small) corpus is used.
-  'spam-assassin': { epochs: 3, batchSize: 32, optimizer: 'adam', learningRate: 1e-3 },
+  // Post-LN transformers want a smaller Adam step; the whole (small) corpus is used. One pass already
+  // gives 98 % test accuracy to a 2-layer, width-64 encoder (about 2 minutes on one core).
+  'spam-assassin': { epochs: 1, batchSize: 32, optimizer: 'adam', learningRate: 1e-3 },
 };
 
 const FALLBACK_DEFAULTS = PROXY_DEFAULTS['fashion-mnist']!;

@@ -6,6 +6,11 @@ export interface LatencyProbeOptions {
   batchSize: number;
   /** Untimed inferences first (kernel set-up, JIT, caches). */
   warmupRuns: number;
+  /**
+   * Keep warming up until this much time has passed too (default 250 ms): a thread's first model
+   * is still JIT-cold after a handful of runs of a millisecond each.
+   */
+  warmupMs?: number;
   /** Timed inferences; the median is reported. */
   timedRuns: number;
 }
@@ -19,6 +24,9 @@ export interface LatencyProbeResult {
   /** Every timed run, in ms, in order. */
   runsMs: number[];
 }
+
+/** Bound on time-based warm-up runs, for models so slow that a few runs already take long. */
+const MAX_WARMUP_RUNS = 200;
 
 /** Median of a non-empty list. */
 export function median(values: readonly number[]): number {
@@ -40,7 +48,8 @@ export function probeLatency(model: tf.LayersModel, input: tf.Tensor, options: L
     out.dispose();
     return performance.now() - t0;
   };
-  for (let i = 0; i < options.warmupRuns; i++) runOnce();
+  const warmupUntil = performance.now() + (options.warmupMs ?? 250);
+  for (let i = 0; i < options.warmupRuns || (performance.now() < warmupUntil && i < MAX_WARMUP_RUNS); i++) runOnce();
   const runsMs: number[] = [];
   for (let i = 0; i < options.timedRuns; i++) runsMs.push(runOnce());
   return { batchSize: options.batchSize, medianMs: median(runsMs), runsMs };

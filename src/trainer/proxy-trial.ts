@@ -201,7 +201,7 @@ async function trainAndMeasure(task: ProxyTrialTask, space: SearchSpace, arch: A
     // Latency at batch 1 and at the stated batch, with the inference energy of the batch-1 runs.
     const probeInput = (n: number) => batchTensor({ x: subsetBatch(data.test, n), size: n }, inputShape);
     const one = probeInput(1);
-    const probe = { batchSize: 1, warmupRuns: settings.latencyWarmupRuns, timedRuns: settings.latencyTimedRuns };
+    const probe = { batchSize: 1, warmupRuns: settings.latencyWarmupRuns, warmupMs: 250, timedRuns: settings.latencyTimedRuns };
     let lat1;
     let inferM: Measurement;
     try {
@@ -216,7 +216,7 @@ async function trainAndMeasure(task: ProxyTrialTask, space: SearchSpace, arch: A
     } finally {
       many.dispose();
     }
-    const where = { backend: backend.name, probe: 'median of timed runs after warm-up', warmupRuns: probe.warmupRuns };
+    const where = { backend: backend.name, probe: 'median of timed runs after warm-up', warmupRuns: probe.warmupRuns, warmupMs: probe.warmupMs };
     metrics.push({ name: 'latency.cpu', value: lat1.medianMs, unit: 'ms', source: 'measured', detail: { ...where, batchSize: 1, timedRuns: lat1.runsMs.length } });
     metrics.push({ name: `latency.cpu.b${settings.latencyBatch}`, value: latN.medianMs, unit: 'ms', source: 'measured', detail: { ...where, batchSize: settings.latencyBatch, timedRuns: latN.runsMs.length } });
     const inferMetric = measurementToMetric(inferM, 'energy.infer');

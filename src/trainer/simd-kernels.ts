@@ -17,6 +17,11 @@ export interface SimdKernels {
   dw_filter_grad(x: number, dy: number, out: number, taps: number, out64: number,
     N: number, H: number, W: number, C: number, OH: number, OW: number, KH: number, KW: number,
     sh: number, sw: number, dh: number, dw: number, pt: number, pl: number): void;
+  /** Depthwise input gradient (channel multiplier 1), no scratch. */
+  dw_input_grad(dy: number, w: number, dx: number, N: number, H: number, W: number, C: number, OH: number, OW: number,
+    KH: number, KW: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number): void;
+  /** 1×1 stride-1 convolution filter gradient; scratch: part (C·CO floats), out64 (C·CO doubles). */
+  conv1x1_filter_grad(x: number, dy: number, out: number, part: number, out64: number, P: number, C: number, CO: number): void;
 }
 
 /** The parts of the WebAssembly global used here (this project's TypeScript libs do not declare it). */

@@ -75,6 +75,31 @@ function conv2DBackpropFilter(k: ArrayKernelContext, inputs: KernelInputs, attrs
   return out;
 }
 
+/**
+ * Convolution filter gradient on wasm: 1×1 stride-1 convolutions (the expand and project layers of
+ * inverted residuals) in the SIMD kernel, in place; other geometries gather patches and multiply
+ * (conv2DBackpropFilter).
+ */
+function conv2DBackpropFilterWasm(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const simd = simdKernels(k.backend);
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const filterShape = attrs.filterShape as number[];
+  const [KH, KW, C, CO] = filterShape as [number, number, number, number];
+  const strides = attrs.strides as number | [number, number];
+  const [sh, sw] = Array.isArray(strides) ? strides : [strides, strides];
+  const sameSize = x.shape[1] === dy.shape[1] && x.shape[2] === dy.shape[2];
+  if (!simd || KH !== 1 || KW !== 1 || sh !== 1 || sw !== 1 || !sameSize || attrs.dataFormat === 'NCHW') {
+    return conv2DBackpropFilter(k, inputs, attrs);
+  }
+  const out = k.alloc(filterShape);
+  const scratch = k.alloc([3 * C * CO]); // out64 (C·CO doubles), then part (C·CO floats)
+  const at = (t: tf.TensorInfo) => k.backend.dataIdMap.get(t.dataId).memoryOffset;
+  const s = at(scratch);
+  simd.conv1x1_filter_grad(at(x), at(dy), at(out), s + 8 * C * CO, s, sizeOf(x.shape) / C, C, CO);
+  k.free(scratch);
+  return out;
+}
+
 /** Copies a row-major [rows, cols] matrix into its transpose, in cache-sized tiles. */
 function transpose2d(src: Float32Array, dst: Float32Array, rows: number, cols: number): void {
   const T = 32;
@@ -168,6 +193,16 @@ function depthwiseBackpropInput(k: WasmKernelContext, inputs: KernelInputs, attr
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const inputShape = attrs.inputShape as number[];
   const info = convInfo(inputShape, filter.shape, attrs, true);
+  const simd = simdKernels(k.backend);
+  if (simd && filter.shape[3] === 1 && attrs.dataFormat !== 'NCHW') {
+    // The SIMD scatter kernel, in place (every depthwise layer the spaces build has multiplier 1).
+    const out = k.alloc(inputShape);
+    const at = (t: tf.TensorInfo) => k.backend.dataIdMap.get(t.dataId).memoryOffset;
+    simd.dw_input_grad(at(dy), at(filter), at(out), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+      info.outHeight, info.outWidth, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+      info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left);
+    return out;
+  }
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const M = filter.shape[3]!;
@@ -460,7 +495,7 @@ export function registerWasmTrainingKernels(): void {
   }
   const ctx = new WasmKernelContext(backend, stock);
   const impls: Record<string, (k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs) => tf.TensorInfo | tf.TensorInfo[]> = {
-    Conv2DBackpropFilter: conv2DBackpropFilter,
+    Conv2DBackpropFilter: conv2DBackpropFilterWasm,
     DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilterWasm,
     DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
     UnsortedSegmentSum: unsortedSegmentSum,

@@ -168,3 +168,69 @@ void dw_filter_grad(const float *restrict x, const float *restrict dy, float *re
   }
   for (int32_t i = 0; i < T; i++) out[i] = (float)out64[i];
 }
+
+/* Filter gradient of a 1×1, stride-1 convolution: out[c, co] = Σ over positions p of x[p, c] · dy[p, co]
+   (x is P × C, dy is P × CO). Four positions per pass over the C × CO block, so each accumulator
+   load and store serves four products; block sums in float32 (part, C·CO floats), totals in float64
+   (out64, C·CO doubles). */
+EXPORT(conv1x1_filter_grad)
+void conv1x1_filter_grad(const float *restrict x, const float *restrict dy, float *restrict out,
+                         float *restrict part, double *restrict out64, int32_t P, int32_t C, int32_t CO) {
+  const int32_t T = C * CO;
+  for (int32_t i = 0; i < T; i++) out64[i] = 0;
+  for (int32_t p0 = 0; p0 < P; p0 += BLOCK) {
+    int32_t p1 = p0 + BLOCK < P ? p0 + BLOCK : P;
+    for (int32_t i = 0; i < T; i++) part[i] = 0;
+    int32_t p = p0;
+    for (; p + 4 <= p1; p += 4) {
+      const float *x0 = x + (int64_t)p * C;
+      const float *g0 = dy + (int64_t)p * CO;
+      const float *g1 = g0 + CO, *g2 = g1 + CO, *g3 = g2 + CO;
+      for (int32_t c = 0; c < C; c++) {
+        float a0 = x0[c], a1 = x0[C + c], a2 = x0[2 * C + c], a3 = x0[3 * C + c];
+        float *acc = part + (int64_t)c * CO;
+        for (int32_t o = 0; o < CO; o++) acc[o] += a0 * g0[o] + a1 * g1[o] + a2 * g2[o] + a3 * g3[o];
+      }
+    }
+    for (; p < p1; p++) {
+      const float *xr = x + (int64_t)p * C;
+      const float *g = dy + (int64_t)p * CO;
+      for (int32_t c = 0; c < C; c++) {
+        float a = xr[c];
+        float *acc = part + (int64_t)c * CO;
+        for (int32_t o = 0; o < CO; o++) acc[o] += a * g[o];
+      }
+    }
+    for (int32_t i = 0; i < T; i++) out64[i] += part[i];
+  }
+  for (int32_t i = 0; i < T; i++) out[i] = (float)out64[i];
+}
+
+/* Input gradient of a depthwise convolution with channel multiplier 1 (NHWC), as a scatter:
+   dx[n, oy·sh + kh·dh − pt, ox·sw + kw·dw − pl, c] += dy[n, oy, ox, c] · w[kh, kw, c]. */
+EXPORT(dw_input_grad)
+void dw_input_grad(const float *restrict dy, const float *restrict w, float *restrict dx,
+                   int32_t N, int32_t H, int32_t W, int32_t C, int32_t OH, int32_t OW,
+                   int32_t KH, int32_t KW, int32_t sh, int32_t sw, int32_t dh, int32_t dw,
+                   int32_t pt, int32_t pl) {
+  const int64_t total = (int64_t)N * H * W * C;
+  for (int64_t i = 0; i < total; i++) dx[i] = 0;
+  for (int32_t n = 0; n < N; n++) {
+    for (int32_t oy = 0; oy < OH; oy++) {
+      for (int32_t ox = 0; ox < OW; ox++) {
+        const float *g = dy + (((int64_t)n * OH + oy) * OW + ox) * C;
+        for (int32_t kh = 0; kh < KH; kh++) {
+          int32_t iy = oy * sh + kh * dh - pt;
+          if (iy < 0 || iy >= H) continue;
+          for (int32_t kw = 0; kw < KW; kw++) {
+            int32_t ix = ox * sw + kw * dw - pl;
+            if (ix < 0 || ix >= W) continue;
+            float *d = dx + (((int64_t)n * H + iy) * W + ix) * C;
+            const float *wt = w + (kh * KW + kw) * C;
+            for (int32_t c = 0; c < C; c++) d[c] += g[c] * wt[c];
+          }
+        }
+      }
+    }
+  }
+}
