@@ -82,9 +82,10 @@ export interface ProxyConfig {
 
 /** Proxy defaults per dataset, chosen so the default search finishes in minutes on two cores. */
 export const PROXY_DEFAULTS: Record<string, Omit<ProxyConfig, 'energy' | 'backend' | 'pruneMargin' | 'latencyBatch'>> = {
-  // Adam at 1e-2 on batches of 128 (BN keeps it stable): mid-sized nets of the space reach 84–86 % test
-  // accuracy in two passes over 18,000 images, in 30 s to 3 min per trial on one core.
-  'fashion-mnist': { epochs: 2, trainSubset: 18000, batchSize: 128, optimizer: 'adam', learningRate: 1e-2, validationSubset: 1000, testSubset: 2000 },
+  // Adam at 1e-2 on batches of 128 (BN keeps it stable), one pass over the whole training split: a
+  // width-1 net of the space reached 86.8 % test accuracy in 100 s on one core (two passes over
+  // 18,000 images: 84.7 % in 69 s).
+  'fashion-mnist': { epochs: 1, batchSize: 128, optimizer: 'adam', learningRate: 1e-2, validationSubset: 1000, testSubset: 2000 },
   // Post-LN transformers want a smaller Adam step; the whole (small) corpus is used. One pass already
   // gives 98 % test accuracy to a 2-layer, width-64 encoder (about 2 minutes on one core).
   'spam-assassin': { epochs: 1, batchSize: 32, optimizer: 'adam', learningRate: 1e-3 },
