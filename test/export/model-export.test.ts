@@ -68,6 +68,7 @@ describe('exportModels', () => {
     expect(manifest).toMatchObject({ manifestVersion: 1, run: { id: runId, space: 'tiny', backend: 'cpu' }, trial: { id: withModel, kind: 'search', seq: 0 }, arch: { units: 5 }, steps: [] });
     expect(manifest.metrics).toEqual([{ name: 'accuracy', value: 0.5, unit: 'fraction', source: 'measured', detail: { split: 'test' } }]);
     expect(manifest.versions.greennas).toBeTruthy();
+    expect(manifest.checks).toEqual([{ name: 'tfjs files reload to the same predictions', passed: true, detail: { samples: 32, input: 'seeded uniform [0, 1)', maxAbsLogitDiff: 0 } }]);
     await store.close();
   });
 
