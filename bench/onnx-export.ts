@@ -9,7 +9,8 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../src/data/index.js';
-import { compareLogits, layersModelToOnnx, predictOnnx, probeOnnxLatency, quantizeOnnxInt8 } from '../src/export/index.js';
+import { compareLogits } from '../src/export/index.js';
+import { layersModelToOnnx, predictOnnx, probeOnnxLatency, quantizeOnnxInt8 } from '../src/trainer/index.js';
 import { initBackend } from '../src/trainer/backend.js';
 import { median, probeLatency } from '../src/trainer/latency-probe.js';
 import { proxyTrain } from '../src/trainer/proxy-training.js';

@@ -6,11 +6,9 @@ import * as ort from 'onnxruntime-node';
 import { GreennasError, silentLogger, UserError, VERSION, type Logger, type MetricValue, type ModelArtifact } from '../core/index.js';
 import type { DataSplit, DatasetInfo } from '../data/index.js';
 import type { RunRecord, RunStore, TrialRecord } from '../store/index.js';
-import { loadModelArtifact } from '../trainer/index.js';
-import { layersModelToOnnx } from './layers-to-onnx.js';
-import { ONNX_IR_VERSION, ONNX_OPSET } from './onnx-model.js';
-import { onnxOpCounts, quantizeOnnxInt8 } from './onnx-quantize.js';
-import { openOnnxSession, predictOnnx, probeOnnxLatency } from './onnx-runtime.js';
+import {
+  layersModelToOnnx, loadModelArtifact, ONNX_IR_VERSION, ONNX_OPSET, onnxOpCounts, openOnnxSession, predictOnnx, probeOnnxLatency, quantizeOnnxInt8,
+} from '../trainer/index.js';
 import { TFJS_WEIGHTS_FILE, tfjsModelFiles } from './tfjs-files.js';
 
 /** Formats `greennas export` writes. */

@@ -23,10 +23,12 @@ export interface LatencyProbeResult {
   medianMs: number;
   /** Every timed run, in ms, in order. */
   runsMs: number[];
+  /** Untimed warm-up runs done before them (they count when energy is divided per inference). */
+  warmups: number;
 }
 
 /** Bound on time-based warm-up runs, for models so slow that a few runs already take long. */
-const MAX_WARMUP_RUNS = 200;
+export const MAX_WARMUP_RUNS = 200;
 
 /** Median of a non-empty list. */
 export function median(values: readonly number[]): number {
@@ -49,8 +51,9 @@ export function probeLatency(model: tf.LayersModel, input: tf.Tensor, options: L
     return performance.now() - t0;
   };
   const warmupUntil = performance.now() + (options.warmupMs ?? 250);
-  for (let i = 0; i < options.warmupRuns || (performance.now() < warmupUntil && i < MAX_WARMUP_RUNS); i++) runOnce();
+  let warmups = 0;
+  for (; warmups < options.warmupRuns || (performance.now() < warmupUntil && warmups < MAX_WARMUP_RUNS); warmups++) runOnce();
   const runsMs: number[] = [];
   for (let i = 0; i < options.timedRuns; i++) runsMs.push(runOnce());
-  return { batchSize: options.batchSize, medianMs: median(runsMs), runsMs };
+  return { batchSize: options.batchSize, medianMs: median(runsMs), runsMs, warmups };
 }

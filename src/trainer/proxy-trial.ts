@@ -15,7 +15,9 @@ import {
 } from '../energy/index.js';
 import { loadSpacePlugin, type ArchJson, type SearchSpace } from '../space/index.js';
 import { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
-import { probeLatency } from './latency-probe.js';
+import { probeLatency, type LatencyProbeResult } from './latency-probe.js';
+import { layersModelToOnnx, type OnnxExport } from './onnx/layers-to-onnx.js';
+import { probeOnnxLatency } from './onnx/onnx-runtime.js';
 import { saveModelArtifact } from './model-artifacts.js';
 import { batchTensor, proxyTrain, splitAccuracy, type CurvePoint, type ProxyBudget } from './proxy-training.js';
 
@@ -201,31 +203,45 @@ async function trainAndMeasure(task: ProxyTrialTask, space: SearchSpace, arch: A
       metrics.push({ name: 'params', value: cost.params, unit: 'count', source: 'computed' });
       metrics.push({ name: 'macs', value: cost.macs, unit: 'count', source: 'computed', detail: { per: 'sample' } });
     }
-    // Latency at batch 1 and at the stated batch, with the inference energy of the batch-1 runs.
-    const probeInput = (n: number) => batchTensor({ x: subsetBatch(data.test, n), size: n }, inputShape);
-    const one = probeInput(1);
+    // Latency at batch 1 and at the stated batch, with the inference energy of the batch-1 runs, on the
+    // fastest runtime present: ONNX Runtime (one thread) when the model converts, else the tfjs backend.
     const probe = { batchSize: 1, warmupRuns: settings.latencyWarmupRuns, warmupMs: 250, timedRuns: settings.latencyTimedRuns };
-    let lat1;
+    const probeN = { ...probe, batchSize: settings.latencyBatch, timedRuns: Math.max(3, Math.ceil(settings.latencyTimedRuns / 3)) };
+    const onnx = onnxForProbe(model);
+    let lat1: LatencyProbeResult;
+    let latN: LatencyProbeResult;
     let inferM: Measurement;
-    try {
-      ({ value: lat1, measurement: inferM } = await metered(meter, `${task.label}/infer`, () => probeLatency(model, one, probe)));
-    } finally {
-      one.dispose();
+    let runtime: Record<string, unknown>;
+    if (onnx.model) {
+      const { bytes, inputShape: onnxShape } = onnx.model;
+      ({ value: lat1, measurement: inferM } = await metered(meter, `${task.label}/infer`, () => probeOnnxLatency(bytes, onnxShape, probe)));
+      latN = await probeOnnxLatency(bytes, onnxShape, probeN);
+      runtime = { runtime: 'onnxruntime-node', threads: 1 };
+    } else {
+      const probeInput = (n: number) => batchTensor({ x: subsetBatch(data.test, n), size: n }, inputShape);
+      const one = probeInput(1);
+      try {
+        ({ value: lat1, measurement: inferM } = await metered(meter, `${task.label}/infer`, () => probeLatency(model, one, probe)));
+      } finally {
+        one.dispose();
+      }
+      const many = probeInput(settings.latencyBatch);
+      try {
+        latN = probeLatency(model, many, probeN);
+      } finally {
+        many.dispose();
+      }
+      runtime = { runtime: `tfjs ${backend.name}`, onnx: onnx.reason };
     }
-    const many = probeInput(settings.latencyBatch);
-    let latN;
-    try {
-      latN = probeLatency(model, many, { ...probe, batchSize: settings.latencyBatch, timedRuns: Math.max(3, Math.ceil(settings.latencyTimedRuns / 3)) });
-    } finally {
-      many.dispose();
-    }
-    const where = { backend: backend.name, probe: 'median of timed runs after warm-up', warmupRuns: probe.warmupRuns, warmupMs: probe.warmupMs };
+    const where = { backend: backend.name, ...runtime, probe: 'median of timed runs after warm-up', warmupRuns: probe.warmupRuns, warmupMs: probe.warmupMs };
     metrics.push({ name: 'latency.cpu', value: lat1.medianMs, unit: 'ms', source: 'measured', detail: { ...where, batchSize: 1, timedRuns: lat1.runsMs.length } });
     metrics.push({ name: `latency.cpu.b${settings.latencyBatch}`, value: latN.medianMs, unit: 'ms', source: 'measured', detail: { ...where, batchSize: settings.latencyBatch, timedRuns: latN.runsMs.length } });
     const inferMetric = measurementToMetric(inferM, 'energy.infer');
     if (inferMetric) {
-      inferMetric.value /= lat1.runsMs.length;
-      inferMetric.detail = { ...inferMetric.detail, per: 'inference at batch 1', inferences: lat1.runsMs.length };
+      // The window holds the warm-up runs too: they are inferences like the timed ones.
+      const inferences = lat1.warmups + lat1.runsMs.length;
+      inferMetric.value /= inferences;
+      inferMetric.detail = { ...inferMetric.detail, per: 'inference at batch 1', inferences };
       metrics.push(inferMetric);
     }
     const known: Record<string, number | undefined> = Object.fromEntries(metrics.map((m) => [m.name, m.value]));
@@ -277,6 +293,15 @@ async function trainAndMeasure(task: ProxyTrialTask, space: SearchSpace, arch: A
     return { metrics, backend, curve, model: await saveModelArtifact(model) };
   } finally {
     model.dispose();
+  }
+}
+
+/** The model as ONNX for the latency probe, or why it cannot be (a layer the converter does not map). */
+function onnxForProbe(model: tf.LayersModel): { model?: OnnxExport; reason?: string } {
+  try {
+    return { model: layersModelToOnnx(model) };
+  } catch (err) {
+    return { reason: `not convertible to ONNX: ${(err as Error).message}` };
   }
 }
 

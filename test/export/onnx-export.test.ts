@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { GreennasError } from '../../src/core/index.js';
 import { DEBIAN_FASHION_MNIST_DIR, type Dataset } from '../../src/data/index.js';
+import { compareLogits, ONNX_LOGIT_TOLERANCE, ONNX_MIN_AGREEMENT } from '../../src/export/index.js';
 import {
-  compareLogits, decodeOnnx, layersModelToOnnx, ONNX_LOGIT_TOLERANCE, ONNX_MIN_AGREEMENT, onnxOpCounts, openOnnxSession, predictOnnx, probeOnnxLatency, quantizeOnnxInt8,
-} from '../../src/export/index.js';
+  decodeOnnx, layersModelToOnnx, onnxOpCounts, openOnnxSession, predictOnnx, probeOnnxLatency, quantizeOnnxInt8,
+} from '../../src/trainer/index.js';
 import { FusedBatchNormalization, Relu6 } from '../../src/space/layers/index.js';
 import { coveringMobilenet, fashionMnist, imagesOf, randomizeBatchNorms } from './trained-mobilenet.js';
 

@@ -1,4 +1,4 @@
-import { GreennasError } from '../core/index.js';
+import { GreennasError } from '../../core/index.js';
 import {
   attr,
   DataType,

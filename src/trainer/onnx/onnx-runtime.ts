@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { median, type LatencyProbeOptions, type LatencyProbeResult } from '../trainer/latency-probe.js';
+import { MAX_WARMUP_RUNS, median, type LatencyProbeOptions, type LatencyProbeResult } from '../latency-probe.js';
 
 /** Options of an ONNX Runtime session as greennas opens it. */
 export interface OnnxSessionOptions {
@@ -73,10 +73,12 @@ export async function probeOnnxLatency(onnx: Uint8Array, inputShape: readonly nu
       for (const t of Object.values(out)) t.dispose();
       return ms;
     };
-    for (let i = 0; i < options.warmupRuns; i++) await runOnce();
+    const warmupUntil = performance.now() + (options.warmupMs ?? 250);
+    let warmups = 0;
+    for (; warmups < options.warmupRuns || (performance.now() < warmupUntil && warmups < MAX_WARMUP_RUNS); warmups++) await runOnce();
     const runsMs: number[] = [];
     for (let i = 0; i < options.timedRuns; i++) runsMs.push(await runOnce());
-    return { batchSize: options.batchSize, medianMs: median(runsMs), runsMs };
+    return { batchSize: options.batchSize, medianMs: median(runsMs), runsMs, warmups };
   } finally {
     await session.release();
   }

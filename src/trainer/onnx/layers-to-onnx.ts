@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { GreennasError, VERSION } from '../core/index.js';
+import { GreennasError, VERSION } from '../../core/index.js';
 import {
   attr,
   encodeOnnx,

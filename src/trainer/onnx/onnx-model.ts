@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { GreennasError } from '../core/index.js';
+import { GreennasError } from '../../core/index.js';
 import { ONNX_PROTO_SCHEMA } from './onnx-proto-schema.js';
 
 // Plain-object views of the ONNX messages greennas writes (protobufjs objects with the schema's own
