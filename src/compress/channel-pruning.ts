@@ -38,6 +38,8 @@ export interface ChannelGroupReport {
   channelsAfter: number;
   /** Why the group was left alone; absent when it was pruned. */
   skipped?: string;
+  /** Indices (in the original model) of the channels kept, when the group lost some. */
+  keptChannels?: number[];
 }
 
 /** What pruneChannels returns. */
@@ -222,6 +224,7 @@ export function pruneChannels(model: tf.LayersModel, sparsity: number, options: 
     for (const name of g.members) keepOut.set(name, kept);
     for (const c of g.consumers) keepIn.set(c.name, kept);
     report.channelsAfter = keep;
+    report.keptChannels = kept;
     removed += channels - keep;
   }
 

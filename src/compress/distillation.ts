@@ -1,25 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { UserError } from '../core/index.js';
+import { validateDistillation, type DistillationSettings } from './plan.js';
 import type { TrainLoss } from '../trainer/train-step.js';
-
-/** Knowledge-distillation settings (Hinton et al. 2015). */
-export interface DistillationSettings {
-  /** Softmax temperature T applied to both teacher and student logits (> 0). */
-  temperature: number;
-  /** Weight α of the soft-target term; 1 − α weighs the hard-label cross-entropy. In [0, 1]. */
-  alpha: number;
-}
-
-/** Checks temperature and α, naming the flag at fault. */
-export function validateDistillation(s: DistillationSettings): DistillationSettings {
-  if (!(Number.isFinite(s.temperature) && s.temperature > 0)) {
-    throw new UserError(`--temperature must be a positive number, got ${s.temperature}. Fix: pass e.g. --temperature 4.`, { subject: '--temperature' });
-  }
-  if (!(Number.isFinite(s.alpha) && s.alpha >= 0 && s.alpha <= 1)) {
-    throw new UserError(`--alpha must be a fraction in [0, 1], got ${s.alpha}. Fix: pass e.g. --alpha 0.7.`, { subject: '--alpha' });
-  }
-  return s;
-}
 
 /**
  * Mean over the batch of α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(s, y). The T² keeps the
@@ -46,3 +27,5 @@ export function distillationLoss(teacher: tf.LayersModel, numClasses: number, se
     return distillationLossValue(logits, t, labels, numClasses, s);
   };
 }
+
+export { validateDistillation, type DistillationSettings } from './plan.js';

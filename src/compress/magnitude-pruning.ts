@@ -45,7 +45,7 @@ export function createWeightMasks(entries: WeightMasks['entries']): WeightMasks 
     entries,
     apply() {
       for (const { variable, mask } of entries) {
-        tf.tidy(() => variable.write(tf.mul(variable.read(), mask)));
+        tf.tidy(() => { variable.write(tf.mul(variable.read(), mask)); });
       }
     },
     dispose() {

@@ -96,13 +96,22 @@ export interface MeasureContext {
   label: string;
 }
 
+/** Parameters, nonzero parameters and multiply-adds per sample, read off the built model. */
+export function structureMetrics(model: tf.LayersModel): MetricValue[] {
+  const cost = layersModelCost(model);
+  return [
+    { name: 'params', value: cost.params, unit: 'count', source: 'computed', detail: { from: 'built model' } },
+    { name: 'params.nonzero', value: countNonzeroParams(model), unit: 'count', source: 'computed', detail: { from: 'trainable weights ≠ 0' } },
+    { name: 'macs', value: cost.macs, unit: 'count', source: 'computed', detail: { per: 'sample', from: 'built model', dense: true } },
+  ];
+}
+
 /**
  * Re-measures a tfjs model: test accuracy, trainable parameters, nonzero parameters, multiply-adds
  * per sample (read off the built model), size of its stored artifact, batch-1 latency and energy per
  * inference on the current backend. Every tensor made here is disposed.
  */
 export async function measureLayersModel(model: tf.LayersModel, sizeBytes: { value: number; weights: string }, ctx: MeasureContext): Promise<MetricValue[]> {
-  const cost = layersModelCost(model);
   const input = batchTensor({ x: firstSample(ctx.test), size: 1 }, ctx.inputShape);
   let inference: InferenceMeasurement;
   try {
@@ -116,9 +125,7 @@ export async function measureLayersModel(model: tf.LayersModel, sizeBytes: { val
   }
   return [
     { name: 'accuracy', value: splitAccuracy(model, ctx.test, ctx.inputShape), unit: 'fraction', source: 'measured', detail: { split: 'test', samples: ctx.test.count, runtime: 'tfjs' } },
-    { name: 'params', value: cost.params, unit: 'count', source: 'computed', detail: { from: 'built model' } },
-    { name: 'params.nonzero', value: countNonzeroParams(model), unit: 'count', source: 'computed', detail: { from: 'trainable weights ≠ 0' } },
-    { name: 'macs', value: cost.macs, unit: 'count', source: 'computed', detail: { per: 'sample', from: 'built model', dense: true } },
+    ...structureMetrics(model),
     { name: 'size.bytes', value: sizeBytes.value, unit: 'B', source: 'computed', detail: { format: 'tfjs-layers', weights: sizeBytes.weights } },
     ...inferenceMetrics(inference, { runtime: 'tfjs', backend: ctx.backend, warmupRuns: ctx.probe?.warmupRuns ?? DEFAULT_INFERENCE_PROBE.warmupRuns }),
   ];

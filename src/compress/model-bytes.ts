@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import type { ModelArtifact } from '../core/index.js';
 import { toFloat16 } from './float16.js';
 
@@ -14,25 +13,6 @@ const BYTES_PER: Record<string, number> = { float32: 4, int32: 4, bool: 1, float
 function specBytes(spec: WeightSpec): number {
   const n = spec.shape.reduce((a, d) => a * d, 1);
   return n * (BYTES_PER[spec.quantization?.dtype ?? spec.dtype] ?? 4);
-}
-
-/** Serialises a LayersModel to a ModelArtifact (tfjs layers format, float32 weights as tfjs saves them). */
-export async function modelToArtifact(model: tf.LayersModel): Promise<ModelArtifact> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  if (!saved?.weightData || !saved.weightSpecs) throw new Error('tfjs saved the model without weights');
-  const parts = Array.isArray(saved.weightData) ? saved.weightData : [saved.weightData];
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const weightData = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    weightData.set(new Uint8Array(p), o);
-    o += p.byteLength;
-  }
-  return { format: 'tfjs-layers', topology: saved.modelTopology as object, weightSpecs: saved.weightSpecs as unknown as object[], weightData };
 }
 
 /**

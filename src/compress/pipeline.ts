@@ -1,0 +1,174 @@
+import type * as tf from '@tensorflow/tfjs';
+import { type Logger, type MetricValue, type ModelArtifact, silentLogger } from '../core/index.js';
+import type { CompressPlan, CompressStepName } from './plan.js';
+import type { DataSplit } from '../data/index.js';
+import type { EnergyMeter } from '../energy/index.js';
+import { saveModelArtifact } from '../trainer/model-artifacts.js';
+import type { ProxyBudget } from '../trainer/proxy-training.js';
+import { pruneChannels } from './channel-pruning.js';
+import { fineTune } from './fine-tune.js';
+import { roundWeightsToFloat16 } from './float16.js';
+import { pruneMagnitude, type WeightMasks } from './magnitude-pruning.js';
+import { measureLayersModel, structureMetrics, type InferenceProbe } from './measure.js';
+import { artifactSizeBytes, float16Artifact } from './model-bytes.js';
+import { cloneModel } from './model-rebuild.js';
+
+/** The data compression trains, calibrates and measures on (the run's splits). */
+export interface CompressData {
+  /** Training split (fine-tuning). */
+  train: DataSplit;
+  /** Validation split (checkpoints; INT8 calibration: held out from training and test). */
+  validation: DataSplit;
+  /** Test split (reported accuracy). */
+  test: DataSplit;
+  /** One sample's shape. */
+  inputShape: readonly number[];
+  /** Classes. */
+  numClasses: number;
+}
+
+/** INT8 quantization and measurement in another runtime (ONNX Runtime), passed in by the caller. */
+export interface Int8Runtime {
+  /**
+   * Quantizes the model to INT8 (per-channel weights, activations calibrated on `calibration`) and
+   * measures it: accuracy on the test split, size, latency and energy per inference at batch 1;
+   * also measures the float32 model the same way in the same runtime, as the like-for-like reference.
+   */
+  quantizeAndMeasure(model: tf.LayersModel, calibration: DataSplit, label: string): Promise<{ metrics: MetricValue[]; float32Reference: MetricValue[]; detail: Record<string, unknown> }>;
+}
+
+/** What compressing one model needs besides the plan. */
+export interface CompressContext {
+  /** The run's splits. */
+  data: CompressData;
+  /** Meter of inference energy. */
+  meter: EnergyMeter;
+  /** tfjs backend name (recorded with latency). */
+  backend: string;
+  /** The teacher (the run's most accurate trial), when `distill` is a step. */
+  teacher?: tf.LayersModel;
+  /** The teacher's trial id, for the record. */
+  teacherTrialId?: number;
+  /** INT8 runtime, when `quantize` with int8 is a step. */
+  int8?: Int8Runtime;
+  /** Latency / energy probe. */
+  probe?: InferenceProbe;
+  /** Progress. */
+  logger?: Logger;
+  /** Label prefix of energy windows. */
+  label: string;
+}
+
+/** One applied step, as stored with the compressed trial. */
+export interface AppliedStep {
+  /** Step name. */
+  name: CompressStepName;
+  /** Settings it ran with. */
+  settings: Record<string, unknown>;
+  /** What it reported. */
+  detail: Record<string, unknown>;
+}
+
+/** What compressModel returns. */
+export interface CompressOutcome {
+  /** Steps applied with their settings and reports. */
+  steps: AppliedStep[];
+  /** Metrics of the compressed model; each carries `detail.parent`, the parent's value measured the same way in this session. */
+  metrics: MetricValue[];
+  /** The parent's metrics as re-measured in this session. */
+  parentMetrics: MetricValue[];
+  /** The compressed model to store (float16-encoded after fp16; the float model before INT8 conversion after int8). */
+  artifact: ModelArtifact;
+}
+
+function withParent(metrics: MetricValue[], parent: MetricValue[]): MetricValue[] {
+  const byName = new Map(parent.map((m) => [m.name, m]));
+  return metrics.map((m) => {
+    const p = byName.get(m.name);
+    return p ? { ...m, detail: { ...m.detail, parent: p.value } } : m;
+  });
+}
+
+/**
+ * Applies the plan's steps to a copy of `parent` in order and re-measures the result:
+ * prune (magnitude with fixed masks, or channels) then fine-tune; distill (train on the teacher's
+ * soft targets, keeping any pruning mask); quantize (fp16: weights rounded and stored as float16;
+ * int8: handed to the INT8 runtime). The parent is measured first with the same probe, so parent and
+ * compressed numbers come from one session and one meter. `parent` itself is not changed.
+ */
+export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, ctx: CompressContext): Promise<CompressOutcome> {
+  const logger = ctx.logger ?? silentLogger;
+  const { data } = ctx;
+  const measureCtx = { test: data.test, inputShape: data.inputShape, meter: ctx.meter, backend: ctx.backend, probe: ctx.probe };
+  const parentArtifact = await saveModelArtifact(parent);
+  const parentMetrics = await measureLayersModel(parent, { value: artifactSizeBytes(parentArtifact), weights: 'float32' }, { ...measureCtx, label: `${ctx.label}/parent-infer` });
+  const steps: AppliedStep[] = [];
+  const splits = { train: data.train, validation: data.validation, inputShape: data.inputShape, numClasses: data.numClasses };
+  let model: tf.LayersModel | undefined;
+  let masks: WeightMasks | undefined;
+  const current = () => model ?? parent;
+  const replace = (next: tf.LayersModel) => {
+    model?.dispose();
+    model = next;
+  };
+  try {
+    for (const name of plan.steps) {
+      const t0 = performance.now();
+      if (name === 'prune') {
+        const { method, sparsity } = plan.prune;
+        const detail: Record<string, unknown> = {};
+        if (method === 'magnitude') {
+          const r = pruneMagnitude(current(), sparsity);
+          replace(r.model);
+          masks?.dispose();
+          masks = r.masks;
+          Object.assign(detail, { actualSparsity: r.actualSparsity, kernelWeights: r.kernelWeights, zeroWeights: r.zeroWeights, note: 'unstructured zeros: dense kernels still multiply them, so tfjs latency is not expected to drop' });
+        } else {
+          const r = pruneChannels(current(), sparsity);
+          replace(r.model);
+          Object.assign(detail, {
+            channelSparsity: r.channelSparsity, paramsBefore: r.paramsBefore, paramsAfter: r.paramsAfter, macsBefore: r.macsBefore, macsAfter: r.macsAfter,
+            groupsPruned: r.groups.filter((g) => !g.skipped && g.channelsAfter < g.channelsBefore).length,
+            groupsSkipped: r.groups.filter((g) => g.skipped).map((g) => `${g.producers.join('+')}: ${g.skipped}`),
+          });
+        }
+        logger.info(`${ctx.label}: pruned (${method}, sparsity ${sparsity}); fine-tuning ${plan.budget.epochs} epoch(s)`);
+        const tuned = await fineTune(current(), splits, plan.budget, { masks });
+        detail.fineTune = { steps: tuned.steps, valAccuracy: tuned.valAccuracy, epochs: plan.budget.epochs };
+        steps.push({ name, settings: { method, sparsity, fineTuneEpochs: plan.budget.epochs }, detail: { ...detail, seconds: (performance.now() - t0) / 1000 } });
+      } else if (name === 'distill') {
+        if (!ctx.teacher) throw new Error('distill needs a teacher model (a bug: the caller validates this)');
+        if (!model) replace(cloneModel(parent));
+        logger.info(`${ctx.label}: distilling from trial ${ctx.teacherTrialId ?? '?'} (T ${plan.distill.temperature}, α ${plan.distill.alpha}), ${plan.budget.epochs} epoch(s)`);
+        const tuned = await fineTune(current(), splits, plan.budget, { masks, distill: { teacher: ctx.teacher, ...plan.distill } });
+        steps.push({
+          name, settings: { ...plan.distill, teacherTrialId: ctx.teacherTrialId, epochs: plan.budget.epochs },
+          detail: { steps: tuned.steps, valAccuracy: tuned.valAccuracy, seconds: (performance.now() - t0) / 1000 },
+        });
+      } else if (plan.quantize === 'fp16') {
+        replace(roundWeightsToFloat16(current()));
+        steps.push({ name, settings: { format: 'fp16' }, detail: { note: 'weights rounded to float16 and stored as float16; tfjs computes in float32, so latency and energy are not expected to drop' } });
+      } else {
+        if (!ctx.int8) throw new Error('int8 needs an INT8 runtime (a bug: the caller validates this)');
+        logger.info(`${ctx.label}: INT8 quantization in ONNX Runtime (calibration: ${data.validation.count} validation samples)`);
+        const q = await ctx.int8.quantizeAndMeasure(current(), data.validation, ctx.label);
+        steps.push({ name, settings: { format: 'int8', calibrationSamples: data.validation.count, calibrationSplit: 'validation' }, detail: { ...q.detail, seconds: (performance.now() - t0) / 1000 } });
+        // The INT8 model runs in ONNX Runtime; what tfjs stores is the float model that was quantized.
+        const artifact = await saveModelArtifact(current());
+        const tfjsOnly = structureMetrics(current());
+        const reference = new Map(q.float32Reference.map((m) => [m.name, m.value]));
+        const metrics = q.metrics.map((m) => (reference.has(m.name) ? { ...m, detail: { ...m.detail, onnxFloat32: reference.get(m.name) } } : m));
+        const names = new Set(metrics.map((m) => m.name));
+        return { steps, parentMetrics, metrics: withParent([...metrics, ...tfjsOnly.filter((m) => !names.has(m.name))], parentMetrics), artifact };
+      }
+    }
+    const fp16 = plan.steps.includes('quantize') && plan.quantize === 'fp16';
+    const stored = await saveModelArtifact(current());
+    const artifact = fp16 ? float16Artifact(stored) : stored;
+    const metrics = await measureLayersModel(current(), { value: artifactSizeBytes(artifact), weights: fp16 ? 'float16' : 'float32' }, { ...measureCtx, label: `${ctx.label}/infer` });
+    return { steps, parentMetrics, metrics: withParent(metrics, parentMetrics), artifact };
+  } finally {
+    masks?.dispose();
+    model?.dispose();
+  }
+}
