@@ -29,12 +29,10 @@ export interface CompressData {
 
 /** INT8 quantization and measurement in another runtime (ONNX Runtime), passed in by the caller. */
 export interface Int8Runtime {
-  /**
-   * Quantizes the model to INT8 (per-channel weights, activations calibrated on `calibration`) and
-   * measures it: accuracy on the test split, size, latency and energy per inference at batch 1;
-   * also measures the float32 model the same way in the same runtime, as the like-for-like reference.
-   */
-  quantizeAndMeasure(model: tf.LayersModel, calibration: DataSplit, label: string): Promise<{ metrics: MetricValue[]; float32Reference: MetricValue[]; detail: Record<string, unknown> }>;
+  /** Measures a float32 model in that runtime: test accuracy, size, batch-1 latency and energy per inference (the like-for-like reference). */
+  measureFloat(model: tf.LayersModel, label: string): Promise<MetricValue[]>;
+  /** Quantizes the model to INT8 (per-channel weights, activations calibrated on `calibration`) and measures it the same way. */
+  quantizeAndMeasure(model: tf.LayersModel, calibration: DataSplit, label: string): Promise<{ metrics: MetricValue[]; detail: Record<string, unknown> }>;
 }
 
 /** What compressing one model needs besides the plan. */
@@ -75,8 +73,10 @@ export interface CompressOutcome {
   steps: AppliedStep[];
   /** Metrics of the compressed model; each carries `detail.parent`, the parent's value measured the same way in this session. */
   metrics: MetricValue[];
-  /** The parent's metrics as re-measured in this session. */
+  /** The parent's metrics as re-measured in this session (tfjs). */
   parentMetrics: MetricValue[];
+  /** After INT8: the parent as float32 ONNX, measured in ONNX Runtime like the INT8 model. */
+  parentOnnxMetrics?: MetricValue[];
   /** The compressed model to store (float16-encoded after fp16; the float model before INT8 conversion after int8). */
   artifact: ModelArtifact;
 }
@@ -156,10 +156,12 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
         // The INT8 model runs in ONNX Runtime; what tfjs stores is the float model that was quantized.
         const artifact = await saveModelArtifact(current());
         const tfjsOnly = structureMetrics(current());
-        const reference = new Map(q.float32Reference.map((m) => [m.name, m.value]));
+        // The parent as float32 in the same runtime: INT8 latency and energy are compared with it, not with tfjs.
+        const parentOnnx = await ctx.int8.measureFloat(parent, `${ctx.label}/parent`);
+        const reference = new Map(parentOnnx.map((m) => [m.name, m.value]));
         const metrics = q.metrics.map((m) => (reference.has(m.name) ? { ...m, detail: { ...m.detail, onnxFloat32: reference.get(m.name) } } : m));
         const names = new Set(metrics.map((m) => m.name));
-        return { steps, parentMetrics, metrics: withParent([...metrics, ...tfjsOnly.filter((m) => !names.has(m.name))], parentMetrics), artifact };
+        return { steps, parentMetrics, parentOnnxMetrics: parentOnnx, metrics: withParent([...metrics, ...tfjsOnly.filter((m) => !names.has(m.name))], parentMetrics), artifact };
       }
     }
     const fp16 = plan.steps.includes('quantize') && plan.quantize === 'fp16';

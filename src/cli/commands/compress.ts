@@ -117,6 +117,7 @@ interface CompressedRow {
   steps: { name: string; settings: Record<string, unknown>; detail: Record<string, unknown> }[];
   metrics: MetricValue[];
   parentMetrics: MetricValue[];
+  parentOnnxMetrics?: MetricValue[];
 }
 
 function compareTable(rows: CompressedRow[]): string {
@@ -142,14 +143,14 @@ function compareTable(rows: CompressedRow[]): string {
       arrow(accP, accC, 100), accP !== undefined && accC !== undefined ? ((accC - accP) * 100).toFixed(2) : '-',
       arrow(eP, eC, 1000) + (estimated ? '~' : ''), eP && eC !== undefined ? `${(((eC - eP) / eP) * 100).toFixed(1)}%` : '-',
       arrow(p('latency.cpu'), v('latency.cpu')), arrow(metric(r.parentMetrics, 'params')?.value, v('params')),
-      arrow(metric(r.parentMetrics, 'macs')?.value, v('macs')), arrow(metric(r.parentMetrics, 'size.bytes')?.value, v('size.bytes'), 1 / 1024),
+      arrow(metric(r.parentMetrics, 'macs')?.value, v('macs')), arrow(p('size.bytes'), v('size.bytes'), 1 / 1024),
     ];
   });
   const table = renderTable(['parent', 'trial', 'steps', 'accuracy %', 'Δ pt', 'energy/inference mJ', 'Δ energy', 'latency ms (b1)', 'params', 'macs', 'size KiB'], body);
   const notes = [
     'parent and compressed measured in this session, same meter and probe',
     ...(estimated ? ['~ estimated energy (no energy counter on this machine)'] : []),
-    ...(int8 ? ['int8 rows: latency and energy compared with the parent as float32 ONNX in ONNX Runtime'] : []),
+    ...(int8 ? ['int8 rows: latency, energy and size compared with the parent as float32 ONNX in ONNX Runtime (one thread)'] : []),
   ];
   return table + notes.map((n) => `${n}\n`).join('');
 }
@@ -178,11 +179,8 @@ async function compressRun(args: CompressArgs, logger: Logger): Promise<{ run: R
     const { compressModel } = await import('../../compress/pipeline.js');
     const { loadDataset, subsetSplit } = await import('../../data/index.js');
     const { resolveEnergySetup, processCpuTime } = await import('../../energy/index.js');
-    let int8: Int8Runtime | undefined;
-    if (int8Needed) {
-      const { onnxInt8Runtime } = await import('../onnx-int8-runtime.js');
-      int8 = await onnxInt8Runtime({ logger });
-    }
+    // Loaded only for INT8: onnxruntime-node is a native module.
+    const int8Module = int8Needed ? await import('../onnx-int8-runtime.js') : undefined;
     const backend = await initBackend(proxy.backend);
     logger.info(backend.reason);
     const ds = await loadDataset(settings.dataset, { ...options.datasetOptions });
@@ -191,6 +189,7 @@ async function compressRun(args: CompressArgs, logger: Logger): Promise<{ run: R
     const energy = await resolveEnergySetup({ ...proxy.energy, cpuTime: processCpuTime });
     logger.info(`${ds.id}: ${ds.train.count} train / ${ds.validation.count} validation / ${test.count} test samples; meter ${energy.meter.name}`);
     const data = { train: ds.train, validation: ds.validation, test, inputShape: ds.task.inputShape, numClasses: ds.task.numClasses };
+    const int8: Int8Runtime | undefined = int8Module?.onnxInt8Runtime({ meter: energy.meter, test, logger });
     const teacher = teacherTrial ? await loadModelArtifact((await store.getModel(teacherTrial.id))!) : undefined;
     const taken = new Set((await store.listTrials(runId)).map((t) => t.key));
     const rows: CompressedRow[] = [];
@@ -208,7 +207,7 @@ async function compressRun(args: CompressArgs, logger: Logger): Promise<{ run: R
           });
           await store.saveModel(record.id, outcome.artifact);
           await store.finishTrial(record.id, { state: 'complete', metrics: outcome.metrics, durationMs: performance.now() - t0, tellSeq: record.seq, backend: backend.name, worker: 'compress' });
-          rows.push({ parentTrialId: parent.id, trialId: record.id, key: record.key, steps: outcome.steps, metrics: outcome.metrics, parentMetrics: outcome.parentMetrics });
+          rows.push({ parentTrialId: parent.id, trialId: record.id, key: record.key, steps: outcome.steps, metrics: outcome.metrics, parentMetrics: outcome.parentMetrics, parentOnnxMetrics: outcome.parentOnnxMetrics });
           logger.info(`trial ${parent.id} → compressed trial ${record.id} stored`);
         } finally {
           model.dispose();
@@ -248,7 +247,7 @@ export const compressCommand: CommandModule<object, CompressArgs> = {
         runId: run.id, teacherTrialId,
         results: rows.map((r) => ({
           parentTrialId: r.parentTrialId, trialId: r.trialId, key: r.key, steps: r.steps,
-          metrics: values(r.metrics), parentMetrics: values(r.parentMetrics),
+          metrics: values(r.metrics), parentMetrics: values(r.parentMetrics), ...(r.parentOnnxMetrics ? { parentOnnxFloat32Metrics: values(r.parentOnnxMetrics) } : {}),
           provenance: Object.fromEntries(r.metrics.map((m) => [m.name, { unit: m.unit, source: m.source, detail: m.detail }])),
         })),
       });
