@@ -106,16 +106,11 @@ export function structureMetrics(model: tf.LayersModel): MetricValue[] {
   ];
 }
 
-/**
- * Re-measures a tfjs model: test accuracy, trainable parameters, nonzero parameters, multiply-adds
- * per sample (read off the built model), size of its stored artifact, batch-1 latency and energy per
- * inference on the current backend. Every tensor made here is disposed.
- */
-export async function measureLayersModel(model: tf.LayersModel, sizeBytes: { value: number; weights: string }, ctx: MeasureContext): Promise<MetricValue[]> {
+/** Times and meters batch-1 inference of a tfjs model on the current backend (input and outputs disposed). */
+export async function meterLayersModelInference(model: tf.LayersModel, ctx: MeasureContext): Promise<InferenceMeasurement> {
   const input = batchTensor({ x: firstSample(ctx.test), size: 1 }, ctx.inputShape);
-  let inference: InferenceMeasurement;
   try {
-    inference = await meterInference(ctx.meter, ctx.label, () => {
+    return await meterInference(ctx.meter, ctx.label, () => {
       const out = model.predict(input) as tf.Tensor;
       out.dataSync();
       out.dispose();
@@ -123,10 +118,32 @@ export async function measureLayersModel(model: tf.LayersModel, sizeBytes: { val
   } finally {
     input.dispose();
   }
+}
+
+/**
+ * One figure from several measurement rounds: the median of the rounds' median latencies, and the
+ * window of the round with the median energy per inference (a real window, so its provenance holds);
+ * every round's energy per inference is kept in `roundsJ`.
+ */
+export function combineRounds(rounds: InferenceMeasurement[]): InferenceMeasurement & { roundsJ: number[] } {
+  if (rounds.length === 0) throw new Error('no measurement round');
+  const perInference = (m: InferenceMeasurement) => (m.measurement.energyJ?.total ?? Number.NaN) / m.runsMs.length;
+  const byEnergy = [...rounds].sort((a, b) => perInference(a) - perInference(b));
+  const mid = byEnergy[(byEnergy.length - 1) >> 1] as InferenceMeasurement;
+  return { ...mid, medianMs: median(rounds.map((r) => r.medianMs)), roundsJ: rounds.map(perInference) };
+}
+
+/**
+ * The metrics of a tfjs model: test accuracy, structure (parameters, nonzero parameters,
+ * multiply-adds), the size of its stored artifact, and batch-1 latency and energy per inference
+ * from `inference` (measured by the caller, e.g. in rounds alternating with its parent).
+ */
+export function layersModelMetrics(model: tf.LayersModel, sizeBytes: { value: number; weights: string }, inference: InferenceMeasurement & { roundsJ?: number[] }, ctx: MeasureContext): MetricValue[] {
+  const rounds = inference.roundsJ ? { rounds: inference.roundsJ.length, roundsJPerInference: inference.roundsJ } : {};
   return [
     { name: 'accuracy', value: splitAccuracy(model, ctx.test, ctx.inputShape), unit: 'fraction', source: 'measured', detail: { split: 'test', samples: ctx.test.count, runtime: 'tfjs' } },
     ...structureMetrics(model),
     { name: 'size.bytes', value: sizeBytes.value, unit: 'B', source: 'computed', detail: { format: 'tfjs-layers', weights: sizeBytes.weights } },
-    ...inferenceMetrics(inference, { runtime: 'tfjs', backend: ctx.backend, warmupRuns: ctx.probe?.warmupRuns ?? DEFAULT_INFERENCE_PROBE.warmupRuns }),
+    ...inferenceMetrics(inference, { runtime: 'tfjs', backend: ctx.backend, warmupRuns: ctx.probe?.warmupRuns ?? DEFAULT_INFERENCE_PROBE.warmupRuns, ...rounds }),
   ];
 }

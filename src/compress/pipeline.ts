@@ -9,7 +9,7 @@ import { pruneChannels } from './channel-pruning.js';
 import { fineTune } from './fine-tune.js';
 import { roundWeightsToFloat16 } from './float16.js';
 import { pruneMagnitude, type WeightMasks } from './magnitude-pruning.js';
-import { measureLayersModel, structureMetrics, type InferenceProbe } from './measure.js';
+import { combineRounds, layersModelMetrics, meterLayersModelInference, structureMetrics, type InferenceMeasurement, type InferenceProbe } from './measure.js';
 import { artifactSizeBytes, float16Artifact } from './model-bytes.js';
 import { cloneModel } from './model-rebuild.js';
 
@@ -29,10 +29,12 @@ export interface CompressData {
 
 /** INT8 quantization and measurement in another runtime (ONNX Runtime), passed in by the caller. */
 export interface Int8Runtime {
-  /** Measures a float32 model in that runtime: test accuracy, size, batch-1 latency and energy per inference (the like-for-like reference). */
-  measureFloat(model: tf.LayersModel, label: string): Promise<MetricValue[]>;
-  /** Quantizes the model to INT8 (per-channel weights, activations calibrated on `calibration`) and measures it the same way. */
-  quantizeAndMeasure(model: tf.LayersModel, calibration: DataSplit, label: string): Promise<{ metrics: MetricValue[]; detail: Record<string, unknown> }>;
+  /**
+   * Quantizes `model` to INT8 (per-channel weights, activations calibrated on `calibration`) and
+   * measures it and `parent` as float32 in that runtime alike, alternating `rounds` times: test
+   * accuracy, size, batch-1 latency and energy per inference. The float parent is the like-for-like reference.
+   */
+  quantizeAndMeasure(model: tf.LayersModel, parent: tf.LayersModel, calibration: DataSplit, label: string, rounds: number): Promise<{ metrics: MetricValue[]; parentFloat: MetricValue[]; detail: Record<string, unknown> }>;
 }
 
 /** What compressing one model needs besides the plan. */
@@ -51,6 +53,8 @@ export interface CompressContext {
   int8?: Int8Runtime;
   /** Latency / energy probe. */
   probe?: InferenceProbe;
+  /** Parent and compressed model are metered alternately this many times each (default 3), so a change of machine load hits both alike. */
+  rounds?: number;
   /** Progress. */
   logger?: Logger;
   /** Label prefix of energy windows. */
@@ -93,15 +97,15 @@ function withParent(metrics: MetricValue[], parent: MetricValue[]): MetricValue[
  * Applies the plan's steps to a copy of `parent` in order and re-measures the result:
  * prune (magnitude with fixed masks, or channels) then fine-tune; distill (train on the teacher's
  * soft targets, keeping any pruning mask); quantize (fp16: weights rounded and stored as float16;
- * int8: handed to the INT8 runtime). The parent is measured first with the same probe, so parent and
- * compressed numbers come from one session and one meter. `parent` itself is not changed.
+ * int8: handed to the INT8 runtime). Parent and compressed model are metered alternately in rounds
+ * with the same probe and meter, so both see the same machine load. `parent` itself is not changed.
  */
 export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, ctx: CompressContext): Promise<CompressOutcome> {
   const logger = ctx.logger ?? silentLogger;
   const { data } = ctx;
   const measureCtx = { test: data.test, inputShape: data.inputShape, meter: ctx.meter, backend: ctx.backend, probe: ctx.probe };
   const parentArtifact = await saveModelArtifact(parent);
-  const parentMetrics = await measureLayersModel(parent, { value: artifactSizeBytes(parentArtifact), weights: 'float32' }, { ...measureCtx, label: `${ctx.label}/parent-infer` });
+  const parentSize = { value: artifactSizeBytes(parentArtifact), weights: 'float32' };
   const steps: AppliedStep[] = [];
   const splits = { train: data.train, validation: data.validation, inputShape: data.inputShape, numClasses: data.numClasses };
   let model: tf.LayersModel | undefined;
@@ -151,13 +155,15 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
       } else {
         if (!ctx.int8) throw new Error('int8 needs an INT8 runtime (a bug: the caller validates this)');
         logger.info(`${ctx.label}: INT8 quantization in ONNX Runtime (calibration: ${data.validation.count} validation samples)`);
-        const q = await ctx.int8.quantizeAndMeasure(current(), data.validation, ctx.label);
+        const q = await ctx.int8.quantizeAndMeasure(current(), parent, data.validation, ctx.label, ctx.rounds ?? 3);
         steps.push({ name, settings: { format: 'int8', calibrationSamples: data.validation.count, calibrationSplit: 'validation' }, detail: { ...q.detail, seconds: (performance.now() - t0) / 1000 } });
         // The INT8 model runs in ONNX Runtime; what tfjs stores is the float model that was quantized.
         const artifact = await saveModelArtifact(current());
         const tfjsOnly = structureMetrics(current());
+        const parentInference = await meterRounds(parent, undefined, { ...measureCtx, label: ctx.label }, ctx.rounds);
+        const parentMetrics = layersModelMetrics(parent, parentSize, parentInference.parent, { ...measureCtx, label: ctx.label });
         // The parent as float32 in the same runtime: INT8 latency and energy are compared with it, not with tfjs.
-        const parentOnnx = await ctx.int8.measureFloat(parent, `${ctx.label}/parent`);
+        const parentOnnx = q.parentFloat;
         const reference = new Map(parentOnnx.map((m) => [m.name, m.value]));
         const metrics = q.metrics.map((m) => (reference.has(m.name) ? { ...m, detail: { ...m.detail, onnxFloat32: reference.get(m.name) } } : m));
         const names = new Set(metrics.map((m) => m.name));
@@ -167,10 +173,23 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
     const fp16 = plan.steps.includes('quantize') && plan.quantize === 'fp16';
     const stored = await saveModelArtifact(current());
     const artifact = fp16 ? float16Artifact(stored) : stored;
-    const metrics = await measureLayersModel(current(), { value: artifactSizeBytes(artifact), weights: fp16 ? 'float16' : 'float32' }, { ...measureCtx, label: `${ctx.label}/infer` });
+    const inference = await meterRounds(parent, current(), { ...measureCtx, label: ctx.label }, ctx.rounds);
+    const parentMetrics = layersModelMetrics(parent, parentSize, inference.parent, { ...measureCtx, label: ctx.label });
+    const metrics = layersModelMetrics(current(), { value: artifactSizeBytes(artifact), weights: fp16 ? 'float16' : 'float32' }, inference.child!, { ...measureCtx, label: ctx.label });
     return { steps, parentMetrics, metrics: withParent(metrics, parentMetrics), artifact };
   } finally {
     masks?.dispose();
     model?.dispose();
   }
+}
+
+/** Meters parent and child inference alternately, `rounds` times each, and combines each side's rounds. */
+async function meterRounds(parent: tf.LayersModel, child: tf.LayersModel | undefined, ctx: Parameters<typeof meterLayersModelInference>[1], rounds = 3): Promise<{ parent: ReturnType<typeof combineRounds>; child?: ReturnType<typeof combineRounds> }> {
+  const p: InferenceMeasurement[] = [];
+  const c: InferenceMeasurement[] = [];
+  for (let r = 0; r < Math.max(1, rounds); r++) {
+    p.push(await meterLayersModelInference(parent, { ...ctx, label: `${ctx.label}/parent-infer-${r}` }));
+    if (child) c.push(await meterLayersModelInference(child, { ...ctx, label: `${ctx.label}/infer-${r}` }));
+  }
+  return { parent: combineRounds(p), ...(child ? { child: combineRounds(c) } : {}) };
 }
