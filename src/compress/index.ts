@@ -9,3 +9,4 @@ export * from './model-bytes.js';
 export * from './model-rebuild.js';
 export * from './plan.js';
 export * from './pipeline.js';
+export * from './batch-norm-folding.js';

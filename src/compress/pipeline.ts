@@ -12,6 +12,7 @@ import { pruneMagnitude, type WeightMasks } from './magnitude-pruning.js';
 import { combineRounds, layersModelMetrics, meterLayersModelInference, structureMetrics, type InferenceMeasurement, type InferenceProbe } from './measure.js';
 import { artifactSizeBytes, float16Artifact } from './model-bytes.js';
 import { cloneModel } from './model-rebuild.js';
+import { foldBatchNorms } from './batch-norm-folding.js';
 
 /** The data compression trains, calibrates and measures on (the run's splits). */
 export interface CompressData {
@@ -96,7 +97,8 @@ function withParent(metrics: MetricValue[], parent: MetricValue[]): MetricValue[
 /**
  * Applies the plan's steps to a copy of `parent` in order and re-measures the result:
  * prune (magnitude with fixed masks, or channels) then fine-tune; distill (train on the teacher's
- * soft targets, keeping any pruning mask); quantize (fp16: weights rounded and stored as float16;
+ * soft targets, keeping any pruning mask); fold (batch norms and ReLUs into the convolution before
+ * them); quantize (fp16: weights rounded and stored as float16;
  * int8: handed to the INT8 runtime). Parent and compressed model are metered alternately in rounds
  * with the same probe and meter, so both see the same machine load. `parent` itself is not changed.
  */
@@ -149,6 +151,10 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
           name, settings: { ...plan.distill, teacherTrialId: ctx.teacherTrialId, epochs: plan.budget.epochs },
           detail: { steps: tuned.steps, valAccuracy: tuned.valAccuracy, seconds: (performance.now() - t0) / 1000 },
         });
+      } else if (name === 'fold') {
+        const r = foldBatchNorms(current());
+        replace(r.model);
+        steps.push({ name, settings: {}, detail: { foldedBatchNorms: r.foldedBatchNorms, fusedActivations: r.fusedActivations, layersBefore: r.layersBefore, layersAfter: r.layersAfter, note: 'same function in inference mode, fewer layers' } });
       } else if (plan.quantize === 'fp16') {
         replace(roundWeightsToFloat16(current()));
         steps.push({ name, settings: { format: 'fp16' }, detail: { note: 'weights rounded to float16 and stored as float16; tfjs computes in float32, so latency and energy are not expected to drop' } });
@@ -156,7 +162,7 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
         if (!ctx.int8) throw new Error('int8 needs an INT8 runtime (a bug: the caller validates this)');
         logger.info(`${ctx.label}: INT8 quantization in ONNX Runtime (calibration: ${data.validation.count} validation samples)`);
         const q = await ctx.int8.quantizeAndMeasure(current(), parent, data.validation, ctx.label, ctx.rounds ?? 3);
-        steps.push({ name, settings: { format: 'int8', calibrationSamples: data.validation.count, calibrationSplit: 'validation' }, detail: { ...q.detail, seconds: (performance.now() - t0) / 1000 } });
+        steps.push({ name, settings: { format: 'int8', calibrationSplit: 'validation' }, detail: { ...q.detail, seconds: (performance.now() - t0) / 1000 } });
         // The INT8 model runs in ONNX Runtime; what tfjs stores is the float model that was quantized.
         const artifact = await saveModelArtifact(current());
         const tfjsOnly = structureMetrics(current());

@@ -25,8 +25,12 @@ export function validateDistillation(s: DistillationSettings): DistillationSetti
   return s;
 }
 
-/** Compression steps, applied in the order given. */
-export const COMPRESS_STEPS = ['prune', 'quantize', 'distill'] as const;
+/**
+ * Compression steps, applied in the order given. `fold` (batch norms and ReLUs folded into the
+ * convolution before them: the same function with fewer layers, inference only) is an addition to
+ * the issue's three.
+ */
+export const COMPRESS_STEPS = ['prune', 'quantize', 'distill', 'fold'] as const;
 /** One compression step. */
 export type CompressStepName = (typeof COMPRESS_STEPS)[number];
 /** Pruning methods. */
@@ -60,6 +64,11 @@ export function validateCompressPlan(plan: CompressPlan): CompressPlan {
   const q = plan.steps.indexOf('quantize');
   if (q >= 0 && q !== plan.steps.length - 1) {
     throw new UserError(`--steps: quantize must be the last step (training after it would undo the rounding), got ${plan.steps.join(',')}. Fix: move quantize to the end.`, { subject: '--steps' });
+  }
+  const f = plan.steps.indexOf('fold');
+  const lastTraining = Math.max(plan.steps.indexOf('prune'), plan.steps.indexOf('distill'));
+  if (f >= 0 && f < lastTraining) {
+    throw new UserError(`--steps: fold must come after prune and distill (a folded model has no batch statistics left to train), got ${plan.steps.join(',')}. Fix: move fold after them.`, { subject: '--steps' });
   }
   if (!(PRUNE_METHODS as readonly string[]).includes(plan.prune.method)) {
     throw new UserError(`--prune must be ${PRUNE_METHODS.join(' or ')}, got '${plan.prune.method}'. Fix: pass --prune channels.`, { subject: '--prune' });

@@ -48,7 +48,7 @@ function parseTrialIds(value: string): number[] {
 /** The plan from the flags, validated before anything is opened or trained (budget filled in later from the run). */
 async function planFromFlags(args: CompressArgs): Promise<Omit<CompressPlan, 'budget'> & { epochs?: number }> {
   const { validateCompressPlan } = await import('../../compress/plan.js');
-  if (args.steps === undefined) throw new UserError(`--steps is required. Fix: pass e.g. --steps prune,distill (any of prune, quantize, distill, in order).`, { subject: '--steps' });
+  if (args.steps === undefined) throw new UserError(`--steps is required. Fix: pass e.g. --steps prune,distill,fold (any of prune, distill, fold, quantize, in order).`, { subject: '--steps' });
   const steps = args.steps.split(',').map((s) => s.trim()).filter((s) => s.length > 0) as CompressStepName[];
   const plan = {
     steps,
@@ -102,7 +102,7 @@ async function chooseTeacher(store: RunStore, runId: number): Promise<TrialRecor
 
 /** A stable, unique key for the compressed trial: the parent's key and the steps with their settings. */
 function compressedKey(parent: TrialRecord, plan: CompressPlan, taken: Set<string>): string {
-  const parts = plan.steps.map((s) => (s === 'prune' ? `prune-${plan.prune.method}-${plan.prune.sparsity}` : s === 'quantize' ? plan.quantize : `distill-T${plan.distill.temperature}-a${plan.distill.alpha}`));
+  const parts = plan.steps.map((s) => (s === 'prune' ? `prune-${plan.prune.method}-${plan.prune.sparsity}` : s === 'quantize' ? plan.quantize : s === 'fold' ? 'fold' : `distill-T${plan.distill.temperature}-a${plan.distill.alpha}`));
   const base = `${parent.key}#${parts.join('+')}+e${plan.budget.epochs}`;
   let key = base;
   for (let n = 2; taken.has(key); n++) key = `${base}~${n}`;
@@ -139,7 +139,7 @@ function compareTable(rows: CompressedRow[]): string {
     const eP = p('energy.infer');
     const eC = v('energy.infer');
     return [
-      String(r.parentTrialId), String(r.trialId), r.steps.map((s) => s.name === 'prune' ? `prune:${s.settings['method']}@${s.settings['sparsity']}` : s.name === 'quantize' ? String(s.settings['format']) : 'distill').join('+'),
+      String(r.parentTrialId), String(r.trialId), r.steps.map((s) => s.name === 'prune' ? `prune:${s.settings['method']}@${s.settings['sparsity']}` : s.name === 'quantize' ? String(s.settings['format']) : s.name).join('+'),
       arrow(accP, accC, 100), accP !== undefined && accC !== undefined ? ((accC - accP) * 100).toFixed(2) : '-',
       arrow(eP, eC, 1000) + (estimated ? '~' : ''), eP && eC !== undefined ? `${(((eC - eP) / eP) * 100).toFixed(1)}%` : '-',
       arrow(p('latency.cpu'), v('latency.cpu')), arrow(metric(r.parentMetrics, 'params')?.value, v('params')),
@@ -229,7 +229,7 @@ export const compressCommand: CommandModule<object, CompressArgs> = {
   builder: (y) => y.positional('run-id', { describe: 'Run id (see greennas runs)', type: 'string' })
     .options({
       trials: { type: 'string', describe: 'Comma-separated trial ids to compress (default: the run\'s front)', requiresArg: true },
-      steps: { type: 'string', describe: 'Steps in the order to apply them: some of prune, quantize, distill (e.g. prune,distill)', requiresArg: true },
+      steps: { type: 'string', describe: 'Steps in the order to apply them: some of prune, distill, fold (batch norms and ReLUs into the convolution before them), quantize (e.g. prune,distill,fold)', requiresArg: true },
       prune: { type: 'string', describe: `Pruning: channels (structured: removes channels, so params and MACs drop) or magnitude (global unstructured, zeros kept fixed) (default ${DEFAULTS.prune})`, requiresArg: true },
       sparsity: { type: 'string', describe: `Fraction pruned, in [0, 1) (default ${DEFAULTS.sparsity})`, requiresArg: true },
       quantize: { type: 'string', describe: `Post-training quantization: fp16 (weights rounded, stored as float16) or int8 (ONNX Runtime, per-channel weights, calibrated activations) (default ${DEFAULTS.quantize})`, requiresArg: true },
