@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { compressCommand } from './compress.js';
+import { exportCommand } from './export.js';
 import { frontCommand } from './front.js';
 import { meterCommand } from './meter.js';
 import { profilesCommand } from './profiles.js';
@@ -25,4 +26,5 @@ export const commands: CommandModule<any, any>[] = [
   workersCommand,
   trainCommand,
   compressCommand,
+  exportCommand,
 ];
