@@ -10,7 +10,8 @@ import { buildMobilenet, type MobilenetArch } from '../../search-spaces/mobilene
 import { runCli } from '../helpers/run-cli.js';
 
 const ARCH: MobilenetArch = { width: 0.5, stages: Array.from({ length: 5 }, (_, i) => ({ layers: 1 as const, expand: 3 as const, kernel: 3 as const, se: i === 1, skip: 'none' as const })) };
-const TASK = { kind: 'image', dataset: 'fashion-mnist', inputShape: [28, 28], numClasses: 10 } as const;
+// The shape Fashion-MNIST's loader gives (height, width, channels), as the search's models are built for it.
+const TASK = { kind: 'image', dataset: 'fashion-mnist', inputShape: [28, 28, 1], numClasses: 10 } as const;
 
 /** A stored run as a tiny proxy search leaves it: settings, two complete trials on the front with their models, one failed trial. */
 async function fixtureRun(db: string, options: { withModels?: boolean; table?: boolean } = {}): Promise<{ runId: number; trialIds: number[]; failedId: number }> {
@@ -70,6 +71,7 @@ describe('compress: bad input exits 2 naming the problem, before anything trains
     [['--steps', 'prune,prune'], /names a step twice/],
     [[], /--steps is required/],
     [['--steps', 'quantize,prune'], /quantize must be the last step/],
+    [['--steps', 'fold,distill'], /fold must come after prune and distill/],
     [['--steps', 'prune', '--prune', 'random'], /--prune must be magnitude or channels/],
     [['--steps', 'quantize', '--quantize', 'int4'], /--quantize must be fp16 or int8/],
     [['--steps', 'distill', '--temperature', '0'], /--temperature must be a positive number/],
@@ -150,4 +152,17 @@ describe.runIf(existsSync(join(DEBIAN_FASHION_MNIST_DIR, 'train-labels-idx1-ubyt
     expect(table.stdout).toMatch(/prune:magnitude@0\.6/);
     expect(table.stdout).toMatch(/estimated energy/);
   }, 600_000);
+
+  it('quantizes to INT8 in ONNX Runtime and compares it with the float parent in the same runtime', () => {
+    const r = runCli(['compress', String(ids.runId), '--trials', String(ids.trialIds[1]), '--steps', 'fold,quantize', '--quantize', 'int8', '--db', db, '--json'], { timeoutMs: 300_000 });
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.status).toBe(0);
+    const [res] = (JSON.parse(r.stdout) as { results: { steps: { name: string; detail: Record<string, unknown> }[]; metrics: Record<string, number>; parentOnnxFloat32Metrics: Record<string, number>; provenance: Record<string, { detail?: Record<string, unknown> }> }[] }).results;
+    expect(res!.steps.map((s) => s.name)).toEqual(['fold', 'quantize']);
+    expect(res!.steps[1]!.detail).toMatchObject({ format: 'QDQ', calibrationSplit: 'validation' });
+    expect(res!.provenance['latency.cpu']?.detail).toMatchObject({ runtime: 'onnxruntime-node', onnxFloat32: res!.parentOnnxFloat32Metrics['latency.cpu'] });
+    // The size is the INT8 ONNX file's (on models this small the QDQ graph's own nodes outweigh the 4× smaller weights).
+    expect(res!.provenance['size.bytes']?.detail).toMatchObject({ format: 'onnx', weights: 'int8', onnxFloat32: res!.parentOnnxFloat32Metrics['size.bytes'] });
+    expect(Math.abs(res!.metrics['accuracy']! - res!.parentOnnxFloat32Metrics['accuracy']!)).toBeLessThanOrEqual(0.15);
+  }, 300_000);
 });
