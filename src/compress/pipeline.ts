@@ -160,7 +160,7 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
         steps.push({ name, settings: { format: 'fp16' }, detail: { note: 'weights rounded to float16 and stored as float16; tfjs computes in float32, so latency and energy are not expected to drop' } });
       } else {
         if (!ctx.int8) throw new Error('int8 needs an INT8 runtime (a bug: the caller validates this)');
-        logger.info(`${ctx.label}: INT8 quantization in ONNX Runtime (calibration: ${data.validation.count} validation samples)`);
+        logger.info(`${ctx.label}: INT8 quantization in ONNX Runtime (activations calibrated on the validation split)`);
         const q = await ctx.int8.quantizeAndMeasure(current(), parent, data.validation, ctx.label, ctx.rounds ?? 3);
         steps.push({ name, settings: { format: 'int8', calibrationSplit: 'validation' }, detail: { ...q.detail, seconds: (performance.now() - t0) / 1000 } });
         // The INT8 model runs in ONNX Runtime; what tfjs stores is the float model that was quantized.

