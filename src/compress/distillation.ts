@@ -27,5 +27,3 @@ export function distillationLoss(teacher: tf.LayersModel, numClasses: number, se
     return distillationLossValue(logits, t, labels, numClasses, s);
   };
 }
-
-export { validateDistillation, type DistillationSettings } from './plan.js';

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { proxyTrain, type ProxyBudget, type ProxyTrainResult } from '../trainer/proxy-training.js';
 import type { DataSplit } from '../data/index.js';
-import { distillationLoss, type DistillationSettings } from './distillation.js';
+import { distillationLoss } from './distillation.js';
+import type { DistillationSettings } from './plan.js';
 import type { WeightMasks } from './magnitude-pruning.js';
 
 /** The data fine-tuning trains and validates on. */
