@@ -34,23 +34,11 @@ function fileHandler(dir: string): tf.io.IOHandler {
 }
 
 describe('export: bad input exits 2 naming what is wrong, and writes nothing', () => {
-  it('refuses a bad --format and --int8 without onnx', () => {
+  it('refuses a bad --format', () => {
     const db = join(tmp(), 'none.db');
     const f = runCli(['export', '1', '--db', db, '--format', 'keras', '--out', join(tmp(), 'o')]);
     expect(f.status).toBe(2);
     expect(f.stderr).toMatch(/--format must be tfjs or onnx, got 'keras'/);
-  });
-
-  it('refuses a run without trained models (a benchmark-table run)', () => {
-    const dir = tmp();
-    const db = join(dir, 'nb.db');
-    const s = runCli(['search', '--space', 'nasbench201', '--trials', '3', '--db', db, '--json']);
-    expect(s.status).toBe(0);
-    const out = join(dir, 'out');
-    const r = runCli(['export', '1', '--db', db, '--format', 'onnx', '--out', out]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/RUN_ID 1 has no trained models to export .*benchmark-table lookups train nothing.*Fix:/);
-    expect(existsSync(out)).toBe(false);
   });
 });
 
@@ -127,20 +115,8 @@ describe.runIf(existsSync(join(DEBIAN_FASHION_MNIST_DIR, 'train-labels-idx1-ubyt
     }
   }, 300_000);
 
-  it('refuses an unknown trial, a trial without a model and a non-empty --out without --force', async () => {
-    const out = join(dir, 'bad');
-    const store = SqliteRunStore.open(db, { mode: 'existing' });
-    const failed = await store.startTrial(1, { key: 'baseline:failed', arch: { mode: 'ok', units: 4 }, kind: 'baseline' });
-    await store.finishTrial(failed.id, { state: 'failed', durationMs: 1, tellSeq: 99, error: { name: 'TrialError', message: 'no' } });
-    await store.close();
-    const noModel = runCli(['export', '1', '--db', db, '--trials', `${frontIds[0]},${failed.id}`, '--format', 'tfjs', '--out', out]);
-    expect(noModel.status).toBe(2);
-    expect(noModel.stderr).toMatch(new RegExp(`--trials: trial ${failed.id} \\(failed\\) has no stored model`));
-    expect(existsSync(out)).toBe(false);
-    const unknown = runCli(['export', '1', '--db', db, '--trials', '999', '--format', 'tfjs', '--out', out]);
-    expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/--trials 999: no such trial in run 1\. Fix:/);
-    expect(existsSync(out)).toBe(false);
+  it('refuses a non-empty --out without --force (writing nothing), and writes beside what is there with --force', () => {
+    const out = join(dir, 'busy');
     mkdirSync(out);
     writeFileSync(join(out, 'keep.txt'), 'mine');
     const busy = runCli(['export', '1', '--db', db, '--format', 'tfjs', '--out', out]);
@@ -150,8 +126,6 @@ describe.runIf(existsSync(join(DEBIAN_FASHION_MNIST_DIR, 'train-labels-idx1-ubyt
     const forced = runCli(['export', '1', '--db', db, '--format', 'tfjs', '--out', out, '--force']);
     expect(forced.status, forced.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['keep.txt', ...frontIds.map((id) => `trial-${id}`)].sort());
-    const tfInt8 = runCli(['export', '1', '--db', db, '--format', 'tfjs', '--int8', '--out', join(dir, 'x')]);
-    expect(tfInt8.status).toBe(2);
-    expect(tfInt8.stderr).toMatch(/--int8 needs --format onnx/);
+    expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('mine');
   }, 120_000);
 });

@@ -69,7 +69,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       const request = { run, trialIds, format: format as ExportFormat, int8: args.int8, outDir: String(args.out), force: args.force, logger };
       // Every refusal (flags, trials, models, --out) comes before the data is loaded and anything is written.
       await checkExportRequest(store, request);
-      const data = format === 'onnx' || run.settings.proxy ? await runData(run) : undefined;
+      const data = format === 'onnx' ? await runData(run) : undefined;
       // The checks run the tfjs model too: on the fastest backend here, not tfjs's plain-JS default.
       const backend = await initBackend('auto');
       logger.debug(`tfjs backend for the export checks: ${backend.name}`);
