@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TrialError } from '../core/index.js';
 import { batchCount, iterateBatches, type Batch, type DataSplit } from '../data/index.js';
-import { createTrainStep } from './train-step.js';
+import { createTrainStep, type TrainLoss } from './train-step.js';
 
 /** Optimisers a proxy can train with. */
 export type ProxyOptimizerName = 'adam' | 'sgd';
@@ -48,6 +48,14 @@ export interface ProxyTrainResult {
   curve: CurvePoint[];
   /** Whether `shouldStop` ended training before the budget. */
   stoppedEarly: boolean;
+}
+
+/** Optional changes to proxy training, for fine-tuning compressed models. */
+export interface ProxyTrainHooks {
+  /** Replaces the softmax cross-entropy (e.g. a distillation loss). */
+  loss?: TrainLoss;
+  /** Runs after every optimiser step (e.g. re-applying a pruning mask so zeros stay zero). */
+  afterStep?: () => void;
 }
 
 /** How often the loss is read back to catch NaN (reading forces a sync, so not every step). */
@@ -128,18 +136,20 @@ export function plannedSteps(budget: Pick<ProxyBudget, 'epochs' | 'batchSize' | 
  * steps; a non-finite loss ends the trial as a TrialError (`E_NAN_LOSS`). Validation accuracy is
  * measured at every checkpoint (each epoch end, and half-way through a one-epoch budget);
  * `shouldStop` sees each point and may end training early (dominance pruning). The optimiser's slots
- * are disposed before returning, so only the model's own weights stay allocated.
+ * are disposed before returning, so only the model's own weights stay allocated. `hooks` may replace
+ * the loss and act after each step (compression's fine-tuning).
  */
 export async function proxyTrain(
   model: tf.LayersModel,
   data: { train: DataSplit; validation: DataSplit; inputShape: readonly number[]; numClasses: number },
   budget: ProxyBudget,
   shouldStop: (point: CurvePoint) => boolean | Promise<boolean> = () => false,
+  hooks: ProxyTrainHooks = {},
 ): Promise<ProxyTrainResult> {
   const total = plannedSteps(budget, data.train.count);
   if (total < 1) throw new TrialError(`the proxy budget plans no training step (train split of ${data.train.count} samples, batch ${budget.batchSize})`, 'E_EMPTY_BUDGET');
   const optimizer = createOptimizer(budget.optimizer, budget.learningRate);
-  const step = createTrainStep(model, optimizer, data.numClasses);
+  const step = createTrainStep(model, optimizer, data.numClasses, hooks.loss);
   const perEpoch = batchCount(data.train.count, { batchSize: budget.batchSize, dropLast: data.train.count >= budget.batchSize });
   // A one-epoch budget still gets a mid-way checkpoint, so pruning can act on it.
   const checkpoints = new Set<number>();
@@ -165,6 +175,7 @@ export async function proxyTrain(
           x.dispose();
           y.dispose();
         }
+        hooks.afterStep?.();
         done++;
         if (loss !== undefined) {
           if (!Number.isFinite(loss)) {

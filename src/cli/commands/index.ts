@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { compressCommand } from './compress.js';
 import { exportCommand } from './export.js';
 import { frontCommand } from './front.js';
 import { meterCommand } from './meter.js';
@@ -24,5 +25,6 @@ export const commands: CommandModule<any, any>[] = [
   workerCommand,
   workersCommand,
   trainCommand,
+  compressCommand,
   exportCommand,
 ];

@@ -1,0 +1,201 @@
+import type * as tf from '@tensorflow/tfjs';
+import { type Logger, type MetricValue, type ModelArtifact, silentLogger } from '../core/index.js';
+import type { CompressPlan, CompressStepName } from './plan.js';
+import type { DataSplit } from '../data/index.js';
+import type { EnergyMeter } from '../energy/index.js';
+import { saveModelArtifact } from '../trainer/model-artifacts.js';
+import type { ProxyBudget } from '../trainer/proxy-training.js';
+import { pruneChannels } from './channel-pruning.js';
+import { fineTune } from './fine-tune.js';
+import { roundWeightsToFloat16 } from './float16.js';
+import { pruneMagnitude, type WeightMasks } from './magnitude-pruning.js';
+import { combineRounds, layersModelMetrics, meterLayersModelInference, structureMetrics, type InferenceMeasurement, type InferenceProbe } from './measure.js';
+import { artifactSizeBytes, float16Artifact } from './model-bytes.js';
+import { cloneModel } from './model-rebuild.js';
+import { foldBatchNorms } from './batch-norm-folding.js';
+
+/** The data compression trains, calibrates and measures on (the run's splits). */
+export interface CompressData {
+  /** Training split (fine-tuning). */
+  train: DataSplit;
+  /** Validation split (checkpoints; INT8 calibration: held out from training and test). */
+  validation: DataSplit;
+  /** Test split (reported accuracy). */
+  test: DataSplit;
+  /** One sample's shape. */
+  inputShape: readonly number[];
+  /** Classes. */
+  numClasses: number;
+}
+
+/** INT8 quantization and measurement in another runtime (ONNX Runtime), passed in by the caller. */
+export interface Int8Runtime {
+  /**
+   * Quantizes `model` to INT8 (per-channel weights, activations calibrated on `calibration`) and
+   * measures it and `parent` as float32 in that runtime alike, alternating `rounds` times: test
+   * accuracy, size, batch-1 latency and energy per inference. The float parent is the like-for-like reference.
+   */
+  quantizeAndMeasure(model: tf.LayersModel, parent: tf.LayersModel, calibration: DataSplit, label: string, rounds: number): Promise<{ metrics: MetricValue[]; parentFloat: MetricValue[]; detail: Record<string, unknown> }>;
+}
+
+/** What compressing one model needs besides the plan. */
+export interface CompressContext {
+  /** The run's splits. */
+  data: CompressData;
+  /** Meter of inference energy. */
+  meter: EnergyMeter;
+  /** tfjs backend name (recorded with latency). */
+  backend: string;
+  /** The teacher (the run's most accurate trial), when `distill` is a step. */
+  teacher?: tf.LayersModel;
+  /** The teacher's trial id, for the record. */
+  teacherTrialId?: number;
+  /** INT8 runtime, when `quantize` with int8 is a step. */
+  int8?: Int8Runtime;
+  /** Latency / energy probe. */
+  probe?: InferenceProbe;
+  /** Parent and compressed model are metered alternately this many times each (default 3), so a change of machine load hits both alike. */
+  rounds?: number;
+  /** Progress. */
+  logger?: Logger;
+  /** Label prefix of energy windows. */
+  label: string;
+}
+
+/** One applied step, as stored with the compressed trial. */
+export interface AppliedStep {
+  /** Step name. */
+  name: CompressStepName;
+  /** Settings it ran with. */
+  settings: Record<string, unknown>;
+  /** What it reported. */
+  detail: Record<string, unknown>;
+}
+
+/** What compressModel returns. */
+export interface CompressOutcome {
+  /** Steps applied with their settings and reports. */
+  steps: AppliedStep[];
+  /** Metrics of the compressed model; each carries `detail.parent`, the parent's value measured the same way in this session. */
+  metrics: MetricValue[];
+  /** The parent's metrics as re-measured in this session (tfjs). */
+  parentMetrics: MetricValue[];
+  /** After INT8: the parent as float32 ONNX, measured in ONNX Runtime like the INT8 model. */
+  parentOnnxMetrics?: MetricValue[];
+  /** The compressed model to store (float16-encoded after fp16; the float model before INT8 conversion after int8). */
+  artifact: ModelArtifact;
+}
+
+function withParent(metrics: MetricValue[], parent: MetricValue[]): MetricValue[] {
+  const byName = new Map(parent.map((m) => [m.name, m]));
+  return metrics.map((m) => {
+    const p = byName.get(m.name);
+    return p ? { ...m, detail: { ...m.detail, parent: p.value } } : m;
+  });
+}
+
+/**
+ * Applies the plan's steps to a copy of `parent` in order and re-measures the result:
+ * prune (magnitude with fixed masks, or channels) then fine-tune; distill (train on the teacher's
+ * soft targets, keeping any pruning mask); fold (batch norms and ReLUs into the convolution before
+ * them); quantize (fp16: weights rounded and stored as float16;
+ * int8: handed to the INT8 runtime). Parent and compressed model are metered alternately in rounds
+ * with the same probe and meter, so both see the same machine load. `parent` itself is not changed.
+ */
+export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, ctx: CompressContext): Promise<CompressOutcome> {
+  const logger = ctx.logger ?? silentLogger;
+  const { data } = ctx;
+  const measureCtx = { test: data.test, inputShape: data.inputShape, meter: ctx.meter, backend: ctx.backend, probe: ctx.probe };
+  const parentArtifact = await saveModelArtifact(parent);
+  const parentSize = { value: artifactSizeBytes(parentArtifact), weights: 'float32' };
+  const steps: AppliedStep[] = [];
+  const splits = { train: data.train, validation: data.validation, inputShape: data.inputShape, numClasses: data.numClasses };
+  let model: tf.LayersModel | undefined;
+  let masks: WeightMasks | undefined;
+  const current = () => model ?? parent;
+  const replace = (next: tf.LayersModel) => {
+    model?.dispose();
+    model = next;
+  };
+  try {
+    for (const name of plan.steps) {
+      const t0 = performance.now();
+      if (name === 'prune') {
+        const { method, sparsity } = plan.prune;
+        const detail: Record<string, unknown> = {};
+        if (method === 'magnitude') {
+          const r = pruneMagnitude(current(), sparsity);
+          replace(r.model);
+          masks?.dispose();
+          masks = r.masks;
+          Object.assign(detail, { actualSparsity: r.actualSparsity, kernelWeights: r.kernelWeights, zeroWeights: r.zeroWeights, note: 'unstructured zeros: dense kernels still multiply them, so tfjs latency is not expected to drop' });
+        } else {
+          const r = pruneChannels(current(), sparsity);
+          replace(r.model);
+          Object.assign(detail, {
+            channelSparsity: r.channelSparsity, paramsBefore: r.paramsBefore, paramsAfter: r.paramsAfter, macsBefore: r.macsBefore, macsAfter: r.macsAfter,
+            groupsPruned: r.groups.filter((g) => !g.skipped && g.channelsAfter < g.channelsBefore).length,
+            groupsSkipped: r.groups.filter((g) => g.skipped).map((g) => `${g.producers.join('+')}: ${g.skipped}`),
+          });
+        }
+        logger.info(`${ctx.label}: pruned (${method}, sparsity ${sparsity}); fine-tuning ${plan.budget.epochs} epoch(s)`);
+        const tuned = await fineTune(current(), splits, plan.budget, { masks });
+        detail.fineTune = { steps: tuned.steps, valAccuracy: tuned.valAccuracy, epochs: plan.budget.epochs };
+        steps.push({ name, settings: { method, sparsity, fineTuneEpochs: plan.budget.epochs }, detail: { ...detail, seconds: (performance.now() - t0) / 1000 } });
+      } else if (name === 'distill') {
+        if (!ctx.teacher) throw new Error('distill needs a teacher model (a bug: the caller validates this)');
+        if (!model) replace(cloneModel(parent));
+        logger.info(`${ctx.label}: distilling from trial ${ctx.teacherTrialId ?? '?'} (T ${plan.distill.temperature}, α ${plan.distill.alpha}), ${plan.budget.epochs} epoch(s)`);
+        const tuned = await fineTune(current(), splits, plan.budget, { masks, distill: { teacher: ctx.teacher, ...plan.distill } });
+        steps.push({
+          name, settings: { ...plan.distill, teacherTrialId: ctx.teacherTrialId, epochs: plan.budget.epochs },
+          detail: { steps: tuned.steps, valAccuracy: tuned.valAccuracy, seconds: (performance.now() - t0) / 1000 },
+        });
+      } else if (name === 'fold') {
+        const r = foldBatchNorms(current());
+        replace(r.model);
+        steps.push({ name, settings: {}, detail: { foldedBatchNorms: r.foldedBatchNorms, fusedActivations: r.fusedActivations, layersBefore: r.layersBefore, layersAfter: r.layersAfter, note: 'same function in inference mode, fewer layers' } });
+      } else if (plan.quantize === 'fp16') {
+        replace(roundWeightsToFloat16(current()));
+        steps.push({ name, settings: { format: 'fp16' }, detail: { note: 'weights rounded to float16 and stored as float16; tfjs computes in float32, so latency and energy are not expected to drop' } });
+      } else {
+        if (!ctx.int8) throw new Error('int8 needs an INT8 runtime (a bug: the caller validates this)');
+        logger.info(`${ctx.label}: INT8 quantization in ONNX Runtime (activations calibrated on the validation split)`);
+        const q = await ctx.int8.quantizeAndMeasure(current(), parent, data.validation, ctx.label, ctx.rounds ?? 3);
+        steps.push({ name, settings: { format: 'int8', calibrationSplit: 'validation' }, detail: { ...q.detail, seconds: (performance.now() - t0) / 1000 } });
+        // The INT8 model runs in ONNX Runtime; what tfjs stores is the float model that was quantized.
+        const artifact = await saveModelArtifact(current());
+        const tfjsOnly = structureMetrics(current());
+        const parentInference = await meterRounds(parent, undefined, { ...measureCtx, label: ctx.label }, ctx.rounds);
+        const parentMetrics = layersModelMetrics(parent, parentSize, parentInference.parent, { ...measureCtx, label: ctx.label });
+        // The parent as float32 in the same runtime: INT8 latency and energy are compared with it, not with tfjs.
+        const parentOnnx = q.parentFloat;
+        const reference = new Map(parentOnnx.map((m) => [m.name, m.value]));
+        const metrics = q.metrics.map((m) => (reference.has(m.name) ? { ...m, detail: { ...m.detail, onnxFloat32: reference.get(m.name) } } : m));
+        const names = new Set(metrics.map((m) => m.name));
+        return { steps, parentMetrics, parentOnnxMetrics: parentOnnx, metrics: withParent([...metrics, ...tfjsOnly.filter((m) => !names.has(m.name))], parentMetrics), artifact };
+      }
+    }
+    const fp16 = plan.steps.includes('quantize') && plan.quantize === 'fp16';
+    const stored = await saveModelArtifact(current());
+    const artifact = fp16 ? float16Artifact(stored) : stored;
+    const inference = await meterRounds(parent, current(), { ...measureCtx, label: ctx.label }, ctx.rounds);
+    const parentMetrics = layersModelMetrics(parent, parentSize, inference.parent, { ...measureCtx, label: ctx.label });
+    const metrics = layersModelMetrics(current(), { value: artifactSizeBytes(artifact), weights: fp16 ? 'float16' : 'float32' }, inference.child!, { ...measureCtx, label: ctx.label });
+    return { steps, parentMetrics, metrics: withParent(metrics, parentMetrics), artifact };
+  } finally {
+    masks?.dispose();
+    model?.dispose();
+  }
+}
+
+/** Meters parent and child inference alternately, `rounds` times each, and combines each side's rounds. */
+async function meterRounds(parent: tf.LayersModel, child: tf.LayersModel | undefined, ctx: Parameters<typeof meterLayersModelInference>[1], rounds = 3): Promise<{ parent: ReturnType<typeof combineRounds>; child?: ReturnType<typeof combineRounds> }> {
+  const p: InferenceMeasurement[] = [];
+  const c: InferenceMeasurement[] = [];
+  for (let r = 0; r < Math.max(1, rounds); r++) {
+    p.push(await meterLayersModelInference(parent, { ...ctx, label: `${ctx.label}/parent-infer-${r}` }));
+    if (child) c.push(await meterLayersModelInference(child, { ...ctx, label: `${ctx.label}/infer-${r}` }));
+  }
+  return { parent: combineRounds(p), ...(child ? { child: combineRounds(c) } : {}) };
+}
