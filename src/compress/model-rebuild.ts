@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 // Registers the trainer's custom layers so configs naming them can be rebuilt.
-import '../trainer/fused-layers.js';
+import '../space/layers/index.js';
 
 /** A functional model's configuration as `LayersModel.getConfig()` gives it (camel-cased keys). */
 export interface ModelConfig {

@@ -5,6 +5,6 @@
  */
 export { TFJS_WEIGHTS_FILE, tfjsModelFiles, type TfjsModelJson } from './tfjs-files.js';
 export {
-  checkExportRequest, checkOutDir, compareLogits, EXPORT_FORMATS, exportModels, INT8_CALIBRATION_SAMPLES, ONNX_LOGIT_TOLERANCE, ONNX_MIN_AGREEMENT, selectTrials,
+  checkExportRequest, checkOutDir, compareLogits, EXPORT_FORMATS, exportModels, ONNX_LOGIT_TOLERANCE, ONNX_MIN_AGREEMENT, selectTrials,
   type ExportCheck, type ExportData, type ExportedModel, type ExportFormat, type ExportManifest, type ExportRequest,
 } from './model-export.js';

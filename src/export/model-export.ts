@@ -7,7 +7,7 @@ import { GreennasError, silentLogger, UserError, VERSION, type Logger, type Metr
 import type { DataSplit, DatasetInfo } from '../data/index.js';
 import type { RunRecord, RunStore, TrialRecord } from '../store/index.js';
 import {
-  layersModelToOnnx, loadModelArtifact, ONNX_IR_VERSION, ONNX_OPSET, onnxOpCounts, openOnnxSession, predictOnnx, probeOnnxLatency, quantizeOnnxInt8,
+  INT8_CALIBRATION_SAMPLES, layersModelToOnnx, loadModelArtifact, ONNX_IR_VERSION, ONNX_OPSET, onnxOpCounts, openOnnxSession, predictOnnx, probeOnnxLatency, quantizeOnnxInt8,
 } from '../trainer/index.js';
 import { TFJS_WEIGHTS_FILE, tfjsModelFiles } from './tfjs-files.js';
 
@@ -20,8 +20,6 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const ONNX_LOGIT_TOLERANCE = 1e-3;
 /** Smallest top-1 agreement accepted between the FP32 ONNX model and tfjs. */
 export const ONNX_MIN_AGREEMENT = 0.995;
-/** Calibration samples for INT8 activation ranges (from the validation split, never the test split). */
-export const INT8_CALIBRATION_SAMPLES = 256;
 
 /** The run's data an export checks itself on: test samples (accuracy, agreement) and held-out calibration samples. */
 export interface ExportData {

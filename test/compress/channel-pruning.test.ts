@@ -51,7 +51,9 @@ describe('pruneChannels on a mobilenet-space model', () => {
       expect(byProducer.get('s2_l1_expand+s2_l1_se_expand')).toMatchObject({ channelsBefore: 24, channelsAfter: 12 });
       expect(byProducer.get('s2_l1_se_reduce')).toMatchObject({ channelsBefore: 2, channelsAfter: 1 });
       expect(byProducer.get('logits')?.skipped).toBe('model output');
-      expect(byProducer.get('stem_conv+s1_l1_project+s1_l2_project')?.skipped).toMatch(/residual/);
+      // Stage 1 starts at stride 2, so the stem's channels feed one block only and prune; its two blocks share a stream.
+      expect(byProducer.get('stem_conv')).toMatchObject({ channelsBefore: 8, channelsAfter: 4 });
+      expect(byProducer.get('s1_l1_project+s1_l2_project')?.skipped).toMatch(/residual/);
       // Stage 3 has no expansion: its depthwise channels are the previous project's output, which feeds a plain block.
       expect(byProducer.get('s2_l1_project')).toMatchObject({ channelsBefore: 12, channelsAfter: 6 });
       expect(r.paramsAfter).toBeLessThan(0.7 * r.paramsBefore);

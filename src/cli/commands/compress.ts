@@ -180,7 +180,7 @@ async function compressRun(args: CompressArgs, logger: Logger): Promise<{ run: R
     const { loadDataset, subsetSplit } = await import('../../data/index.js');
     const { resolveEnergySetup, processCpuTime } = await import('../../energy/index.js');
     // Loaded only for INT8: onnxruntime-node is a native module.
-    const int8Module = int8Needed ? await import('../onnx-int8-runtime.js') : undefined;
+    const int8Module = int8Needed ? await import('../../compress/onnx-int8-runtime.js') : undefined;
     const backend = await initBackend(proxy.backend);
     logger.info(backend.reason);
     const ds = await loadDataset(settings.dataset, { ...options.datasetOptions });

@@ -12,6 +12,9 @@ import {
 } from './onnx-model.js';
 import { openOnnxSession, runOnnxBatched } from './onnx-runtime.js';
 
+/** Calibration samples for INT8 activation ranges (from the validation split, never the test split). */
+export const INT8_CALIBRATION_SAMPLES = 256;
+
 /** Samples the activation ranges are calibrated on (held out from the data accuracy is measured on). */
 export interface CalibrationData {
   /** Samples, row-major, in the model's input layout, already scaled as the model expects. */

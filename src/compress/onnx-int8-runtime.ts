@@ -1,11 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import type { Logger, MetricValue } from '../core/index.js';
-import { combineRounds, DEFAULT_INFERENCE_PROBE, inferenceMetrics, meterInference, type InferenceMeasurement, type InferenceProbe } from '../compress/measure.js';
-import type { Int8Runtime } from '../compress/pipeline.js';
+import { combineRounds, DEFAULT_INFERENCE_PROBE, inferenceMetrics, meterInference, type InferenceMeasurement, type InferenceProbe } from './measure.js';
+import type { Int8Runtime } from './pipeline.js';
 import { iterateBatches, type DataSplit } from '../data/index.js';
 import type { EnergyMeter } from '../energy/index.js';
-import { INT8_CALIBRATION_SAMPLES, layersModelToOnnx, openOnnxSession, quantizeOnnxInt8, runOnnxBatched } from '../export/index.js';
+import { INT8_CALIBRATION_SAMPLES, layersModelToOnnx, openOnnxSession, quantizeOnnxInt8, runOnnxBatched } from '../trainer/index.js';
 
 /** A split's first `n` samples as float input (pixels scaled to [0, 1] as in training). */
 function splitInput(split: DataSplit, n: number): { input: Float32Array; count: number } {
