@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { baselinesCommand } from './baselines.js';
 import { frontCommand } from './front.js';
 import { meterCommand } from './meter.js';
 import { profilesCommand } from './profiles.js';
@@ -23,4 +24,5 @@ export const commands: CommandModule<any, any>[] = [
   workerCommand,
   workersCommand,
   trainCommand,
+  baselinesCommand,
 ];
