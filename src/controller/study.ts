@@ -1,4 +1,4 @@
-import { createRng, GreennasError, TrialError, serializeError, type Logger, type MetricValue, silentLogger } from '../core/index.js';
+import { createRng, GreennasError, TrialError, serializeError, type Logger, type MetricValue, type ModelArtifact, silentLogger } from '../core/index.js';
 import { toLosses, type Objective } from '../objectives/objective.js';
 import { dominates } from '../objectives/index.js';
 import type { ArchJson, Evaluator, SearchSpace } from '../space/index.js';
@@ -128,7 +128,10 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
   const { store, runId, space, evaluator, objectives, budget } = options;
   const logger = options.logger ?? silentLogger;
   const concurrency = Math.max(1, options.concurrency ?? evaluator.concurrency);
-  const stored = await store.listTrials(runId);
+  // Only the search's own trials are replayed: compressed and baseline trials of the same run are not
+  // the strategy's proposals, so they must neither shift positions nor enter the search front.
+  const stored = (await store.listTrials(runId)).filter((t) => t.kind === 'search');
+  const storedBySeq = new Map(stored.map((t) => [t.seq, t]));
   const seen = new Set<string>();
   const rng = createRng(options.seed);
   const fallbackRng = rng.fork('fallback');
@@ -162,7 +165,7 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
     }
     seen.add(key);
     const seq = nextSeq++;
-    const existing = stored[seq];
+    const existing = storedBySeq.get(seq);
     if (existing && existing.key !== key) {
       throw new GreennasError(
         `cannot resume run ${runId}: trial ${seq} was '${existing.key}' but the strategy now proposes '${key}'. ` +
@@ -215,10 +218,12 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
     let losses: number[] | undefined;
     let error: ReturnType<typeof serializeError> | undefined;
     let worker: string | undefined;
+    let model: ModelArtifact | undefined;
     try {
       const out = await evaluator.evaluate(p.arch, { runId, seq: p.seq, key: p.key, needed });
       metrics = out.metrics;
       worker = out.worker;
+      model = out.model;
       losses = lossesOf(objectives, metrics);
     } catch (err) {
       error = serializeError(err);
@@ -240,6 +245,9 @@ export async function runStudy<A extends ArchJson>(options: StudyOptions<A>): Pr
         : { state: 'failed', error, durationMs, tellSeq: myTellSeq, backend: evaluator.backend, worker },
       frontArg,
     );
+    // After the outcome, not with it: a crash in between leaves a complete trial without a model
+    // (export says so), never a model of a trial the store does not know finished.
+    if (losses && model) await store.saveModel(trial.id, model);
     options.onTrial?.(done, progress());
   };
 

@@ -4,3 +4,4 @@ export * from './rng.js';
 export * from './logger.js';
 export * from './metric.js';
 export { VERSION } from './version.js';
+export type { ModelArtifact } from './model-artifact.js';

@@ -5,7 +5,7 @@ import { serializeError, silentLogger, UserError, VERSION, type Logger, type Met
 import type { Evaluator } from '../space/index.js';
 import type { RunRecord, RunStore, WorkerBeat, WorkerJob } from '../store/index.js';
 import { describeDevices } from './devices.js';
-import { ensureQueue, openJobQueue, retryTransient, type EvaluationJob, type EvaluationOutput } from './job-queue.js';
+import { encodeModel, ensureQueue, openJobQueue, retryTransient, type EvaluationJob, type EvaluationOutput } from './job-queue.js';
 import { DEFAULT_DISTRIBUTED, type DistributedSettings } from './queue-evaluator.js';
 
 /**
@@ -69,7 +69,7 @@ export function checkServable(run: RunRecord | undefined, runId: number, db: str
 }
 
 /**
- * Takes evaluation jobs from the queue and completes them with metrics (or the evaluation's
+ * Takes evaluation jobs from the queue and completes them with metrics and the trained model (or the evaluation's
  * error), while beating its heartbeat into the workers table. Never writes trials: the
  * coordinator does, once.
  */
@@ -143,6 +143,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       const evaluator = await s.evaluator;
       const out = await evaluator.evaluate(job.data.arch as never, { runId: s.run.id, seq: job.data.seq, key: job.data.key });
       output = { metrics: out.metrics.map((m) => withProvenance(m, host, devices)), worker: label, host, devices, evalMs: performance.now() - started };
+      // The trained model rides back with the metrics; the coordinator stores it with the trial it writes.
+      if (out.model) output.model = encodeModel(out.model);
     } catch (err) {
       output = { error: serializeError(err), worker: label, host, devices, evalMs: performance.now() - started };
     }

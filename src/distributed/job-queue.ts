@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
-import type { MetricValue, SerializedError } from '../core/index.js';
+import type { MetricValue, ModelArtifact, SerializedError } from '../core/index.js';
 import { describeConnectError, isTransientPgError } from '../store/index.js';
 
 /** PostgreSQL schema of the job queue's own tables (pg-boss), next to greennas's. */
@@ -32,6 +32,30 @@ export interface EvaluationOutput {
   devices: string[];
   /** Wall time of the evaluation on the worker (without the queue's wait). */
   evalMs: number;
+  /** The trained model, its weights as base64 (the job's output is JSON); the coordinator stores it with the trial. */
+  model?: EncodedModel;
+}
+
+/** A ModelArtifact in JSON form, for the job queue. */
+export interface EncodedModel {
+  /** See ModelArtifact.format. */
+  format: ModelArtifact['format'];
+  /** See ModelArtifact.topology. */
+  topology: object;
+  /** See ModelArtifact.weightSpecs. */
+  weightSpecs: object[];
+  /** ModelArtifact.weightData in base64. */
+  weightDataBase64: string;
+}
+
+/** A model as JSON for a job's output. */
+export function encodeModel(m: ModelArtifact): EncodedModel {
+  return { format: m.format, topology: m.topology, weightSpecs: m.weightSpecs, weightDataBase64: Buffer.from(m.weightData.buffer, m.weightData.byteOffset, m.weightData.byteLength).toString('base64') };
+}
+
+/** The model back from a job's output. */
+export function decodeModel(e: EncodedModel): ModelArtifact {
+  return { format: e.format, topology: e.topology, weightSpecs: e.weightSpecs, weightData: new Uint8Array(Buffer.from(e.weightDataBase64, 'base64')) };
 }
 
 /** The queue of one run: workers of any host take its jobs. */

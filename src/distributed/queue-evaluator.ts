@@ -1,9 +1,9 @@
 import type PgBoss from 'pg-boss';
 import pg from 'pg';
 import { deserializeError, TrialError, UserError, silentLogger, type Logger, type MetricSpec, type MetricValue } from '../core/index.js';
-import type { ArchJson, Evaluator, TrialInfo } from '../space/index.js';
+import type { ArchJson, EvaluationResult, Evaluator, TrialInfo } from '../space/index.js';
 import type { RunStore } from '../store/index.js';
-import { ensureQueue, jobIdFor, openJobQueue, QUEUE_SCHEMA, type EvaluationJob, type EvaluationOutput } from './job-queue.js';
+import { decodeModel, ensureQueue, jobIdFor, openJobQueue, QUEUE_SCHEMA, type EvaluationJob, type EvaluationOutput } from './job-queue.js';
 
 /** Settings of a distributed run, stored with the run so that --resume rebuilds the same queue. */
 export interface DistributedSettings {
@@ -111,7 +111,7 @@ export class QueueEvaluator implements Evaluator {
     return q;
   }
 
-  async evaluate(arch: ArchJson, trial: TrialInfo): Promise<{ metrics: MetricValue[]; worker?: string }> {
+  async evaluate(arch: ArchJson, trial: TrialInfo): Promise<EvaluationResult> {
     const queue = await this.queueFor(trial.runId);
     const id = jobIdFor(trial.runId, trial.seq, trial.key);
     const existing = await this.boss.getJobById<EvaluationJob>(queue, id, { includeArchive: true });
@@ -205,11 +205,11 @@ function isDone(state: string): boolean {
   return state === 'completed' || state === 'failed' || state === 'cancelled';
 }
 
-function outcome(job: PgBoss.JobWithMetadata<EvaluationJob>, seq: number): { metrics: MetricValue[]; worker?: string } {
+function outcome(job: PgBoss.JobWithMetadata<EvaluationJob>, seq: number): EvaluationResult {
   const out = job.output as (EvaluationOutput & { message?: string; value?: { message?: string } }) | null;
   if (job.state === 'completed' && out) {
     if (out.error) throw deserializeError(out.error);
-    return { metrics: out.metrics ?? [], worker: out.worker };
+    return { metrics: out.metrics ?? [], worker: out.worker, ...(out.model ? { model: decodeModel(out.model) } : {}) };
   }
   const why = out?.message ?? out?.value?.message ?? job.state;
   throw new TrialError(`trial ${seq}: its evaluation job ${job.state} after ${job.retryCount + 1} attempt(s) (${why})`, 'E_JOB_FAILED');

@@ -1,4 +1,4 @@
-import type { MetricSpec, MetricValue } from '../core/index.js';
+import type { MetricSpec, MetricValue, ModelArtifact } from '../core/index.js';
 import type { ArchJson } from './search-space.js';
 
 /** Which trial an evaluation belongs to (for logs, worker placement and energy attribution). */
@@ -11,6 +11,16 @@ export interface TrialInfo {
   key: string;
   /** Metrics the run's objectives need; an evaluator may fail early (with the reason) when one is missing. */
   needed?: readonly string[];
+}
+
+/** What an evaluation returns. */
+export interface EvaluationResult {
+  /** Metrics, each with unit and source. */
+  metrics: MetricValue[];
+  /** Worker / host that evaluated it. */
+  worker?: string;
+  /** The trained model, when the evaluator trains one (the study stores it with the trial). */
+  model?: ModelArtifact;
 }
 
 /**
@@ -26,7 +36,7 @@ export interface Evaluator<A extends ArchJson = ArchJson> {
   /** The metrics every successful evaluation returns. */
   metrics(): readonly MetricSpec[];
   /** Evaluates one architecture. */
-  evaluate(arch: A, trial: TrialInfo): Promise<{ metrics: MetricValue[]; worker?: string }>;
+  evaluate(arch: A, trial: TrialInfo): Promise<EvaluationResult>;
   /** Releases workers and other resources. */
   close(): Promise<void>;
 }

@@ -161,4 +161,36 @@ export const migrations: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 3,
+    name: 'trial kinds (search, compressed, baseline) with parent and steps; trained models',
+    sql: {
+      sqlite: `
+        ALTER TABLE trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'search' CHECK (kind IN ('search', 'compressed', 'baseline'));
+        ALTER TABLE trials ADD COLUMN parent_trial_id INTEGER REFERENCES trials(id) ON DELETE SET NULL;
+        ALTER TABLE trials ADD COLUMN steps TEXT;
+        CREATE TABLE trial_models (
+          trial_id INTEGER PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+          format TEXT NOT NULL,
+          topology TEXT NOT NULL,
+          weight_specs TEXT NOT NULL,
+          weight_data BLOB NOT NULL,
+          created_at TEXT NOT NULL
+        );
+      `,
+      postgres: `
+        ALTER TABLE trials ADD COLUMN kind TEXT NOT NULL DEFAULT 'search' CHECK (kind IN ('search', 'compressed', 'baseline'));
+        ALTER TABLE trials ADD COLUMN parent_trial_id INTEGER REFERENCES trials(id) ON DELETE SET NULL;
+        ALTER TABLE trials ADD COLUMN steps TEXT;
+        CREATE TABLE trial_models (
+          trial_id INTEGER PRIMARY KEY REFERENCES trials(id) ON DELETE CASCADE,
+          format TEXT NOT NULL,
+          topology TEXT NOT NULL,
+          weight_specs TEXT NOT NULL,
+          weight_data BYTEA NOT NULL,
+          created_at TEXT NOT NULL
+        );
+      `,
+    },
+  },
 ];

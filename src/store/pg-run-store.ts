@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { GreennasError, UserError } from '../core/index.js';
+import { GreennasError, UserError, type ModelArtifact } from '../core/index.js';
 import { migrations } from './migrations.js';
-import type { NewRun, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
-import { toRun, toTrial, toTrials, toWorker, type MetricRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
+import type { NewRun, NewTrial, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
+import { newTrialColumns, toModel, toRun, toTrial, toTrials, toWorker, type MetricRow, type ModelRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
 import type { OpenMode } from './sqlite-run-store.js';
 
 /** PostgreSQL schema that holds greennas's tables, so they never collide with other tables in a shared database. */
@@ -235,25 +235,60 @@ export class PgRunStore implements RunStore {
     if (n !== 1) throw new GreennasError(`run ${runId} does not exist`, 'E_STORE');
   }
 
-  async startTrial(runId: number, trial: { seq: number; key: string; arch: unknown; startedAt?: string }): Promise<TrialRecord> {
+  async startTrial(runId: number, trial: NewTrial): Promise<TrialRecord> {
     const startedAt = trial.startedAt ?? new Date().toISOString();
     const archJson = JSON.stringify(trial.arch);
-    const id = await this.run(async (c, attempt) => {
-      try {
-        return ((await c.query("INSERT INTO trials (run_id, seq, arch_key, arch, state, started_at) VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id",
-          [runId, trial.seq, trial.key, archJson, startedAt])).rows[0] as { id: number }).id;
-      } catch (err) {
-        if ((err as { code?: string }).code === '23505') {
-          // A retry after a lost acknowledgement finds its own row; anything else is a real duplicate.
-          const mine = attempt > 0 ? (await c.query('SELECT id FROM trials WHERE run_id = $1 AND seq = $2 AND arch_key = $3 AND started_at = $4',
-            [runId, trial.seq, trial.key, startedAt])).rows[0] as { id: number } | undefined : undefined;
-          if (mine) return mine.id;
-          throw new GreennasError(`UNIQUE constraint failed: run ${runId} already has trial ${trial.seq} or architecture '${trial.key}' (${(err as Error).message})`, 'E_STORE');
+    const { kind, parent, steps } = newTrialColumns(trial);
+    const autoSeq = trial.seq === undefined;
+    const row = await this.run(async (c, attempt) => {
+      const own = async () => (await c.query('SELECT id, seq FROM trials WHERE run_id = $1 AND arch_key = $2 AND started_at = $3',
+        [runId, trial.key, startedAt])).rows[0] as { id: number; seq: number } | undefined;
+      for (let tries = 0; ; tries++) {
+        try {
+          // Without a seq, the next free negative position; two writers may pick the same one, and the loser retries.
+          return (await c.query(
+            `INSERT INTO trials (run_id, seq, arch_key, arch, state, started_at, kind, parent_trial_id, steps)
+             VALUES ($1, COALESCE($2::int, (SELECT LEAST(0, COALESCE(MIN(seq), 0)) - 1 FROM trials WHERE run_id = $1)), $3, $4, 'running', $5, $6, $7, $8)
+             RETURNING id, seq`,
+            [runId, trial.seq ?? null, trial.key, archJson, startedAt, kind, parent, steps])).rows[0] as { id: number; seq: number };
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505') {
+            // A retry after a lost acknowledgement finds its own row; anything else is a real duplicate.
+            const mine = attempt > 0 ? await own() : undefined;
+            if (mine) return mine;
+            if (autoSeq && tries < 5 && /seq/.test((err as { constraint?: string }).constraint ?? '')) continue;
+            throw new GreennasError(`UNIQUE constraint failed: run ${runId} already has trial ${trial.seq ?? '(auto)'} or architecture '${trial.key}' (${(err as Error).message})`, 'E_STORE');
+          }
+          throw err;
         }
+      }
+    });
+    return {
+      id: row.id, runId, seq: row.seq, tellSeq: null, key: trial.key, arch: JSON.parse(archJson), state: 'running', metrics: [], startedAt, kind,
+      ...(parent !== null ? { parentTrialId: parent } : {}), ...(steps !== null ? { steps: JSON.parse(steps) as TrialRecord['steps'] } : {}),
+    };
+  }
+
+  async saveModel(trialId: number, artifact: ModelArtifact): Promise<void> {
+    const bytes = Buffer.from(artifact.weightData.buffer, artifact.weightData.byteOffset, artifact.weightData.byteLength);
+    await this.run(async (c) => {
+      try {
+        await c.query(
+          `INSERT INTO trial_models (trial_id, format, topology, weight_specs, weight_data, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (trial_id) DO UPDATE SET format = excluded.format, topology = excluded.topology, weight_specs = excluded.weight_specs,
+             weight_data = excluded.weight_data, created_at = excluded.created_at`,
+          [trialId, artifact.format, JSON.stringify(artifact.topology), JSON.stringify(artifact.weightSpecs), bytes, new Date().toISOString()],
+        );
+      } catch (err) {
+        if ((err as { code?: string }).code === '23503') throw new GreennasError(`trial ${trialId} does not exist; its model was not stored`, 'E_STORE', { cause: err });
         throw err;
       }
     });
-    return { id, runId, seq: trial.seq, tellSeq: null, key: trial.key, arch: JSON.parse(archJson), state: 'running', metrics: [], startedAt };
+  }
+
+  async getModel(trialId: number): Promise<ModelArtifact | undefined> {
+    const rows = await this.run(async (c) => (await c.query('SELECT * FROM trial_models WHERE trial_id = $1', [trialId])).rows as ModelRow[]);
+    return rows[0] && toModel(rows[0]);
   }
 
   async finishTrial(trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): Promise<void> {

@@ -1,5 +1,6 @@
-import type { MetricValue, SerializedError } from '../core/index.js';
-import type { RunRecord, RunState, TrialRecord, WorkerBeat, WorkerRecord } from './run-store.js';
+import type { MetricValue, ModelArtifact, SerializedError } from '../core/index.js';
+import { GreennasError } from '../core/index.js';
+import type { NewTrial, RunRecord, RunState, TrialKind, TrialRecord, TrialStep, WorkerBeat, WorkerRecord } from './run-store.js';
 
 // Row shapes and mappers shared by the SQL stores (SQLite and PostgreSQL keep the same columns).
 
@@ -14,6 +15,22 @@ export interface TrialRow {
   id: number; run_id: number; seq: number; tell_seq: number | null; arch_key: string; arch: string;
   state: TrialRecord['state']; error: string | null; started_at: string; finished_at: string | null;
   duration_ms: number | null; backend: string | null; worker: string | null;
+  kind: TrialKind; parent_trial_id: number | null; steps: string | null;
+}
+/** A trial_models row (both drivers return the bytes as a Buffer). */
+export interface ModelRow { trial_id: number; format: string; topology: string; weight_specs: string; weight_data: Uint8Array; created_at: string }
+
+/** Maps a trial_models row to an artifact whose bytes are its own copy (so it can be transferred to a worker). */
+export function toModel(r: ModelRow): ModelArtifact {
+  if (r.format !== 'tfjs-layers') throw new GreennasError(`trial ${r.trial_id}: stored model has unknown format '${r.format}'`, 'E_STORE');
+  return { format: r.format, topology: JSON.parse(r.topology) as object, weightSpecs: JSON.parse(r.weight_specs) as object[], weightData: new Uint8Array(r.weight_data) };
+}
+
+/** The columns a new trial sets besides its position, checked once for both stores. */
+export function newTrialColumns(trial: NewTrial): { kind: TrialKind; parent: number | null; steps: string | null } {
+  const kind = trial.kind ?? 'search';
+  if (kind === 'search' && trial.seq === undefined) throw new GreennasError('a search trial needs its seq (its position in the run)', 'E_STORE');
+  return { kind, parent: trial.parentTrialId ?? null, steps: trial.steps ? JSON.stringify(trial.steps) : null };
 }
 /** A metrics row. */
 export interface MetricRow { trial_id: number; name: string; value: number; unit: string; source: MetricValue['source']; detail: string | null }
@@ -53,6 +70,7 @@ export function toTrial(r: TrialRow, metrics: MetricRow[]): TrialRecord {
     id: r.id, runId: r.run_id, seq: r.seq, tellSeq: r.tell_seq, key: r.arch_key, arch: JSON.parse(r.arch), state: r.state,
     error: parseJson<SerializedError>(r.error), startedAt: r.started_at, finishedAt: r.finished_at ?? undefined,
     durationMs: r.duration_ms ?? undefined, backend: r.backend ?? undefined, worker: r.worker ?? undefined,
+    kind: r.kind, ...(r.parent_trial_id !== null ? { parentTrialId: r.parent_trial_id } : {}), ...(r.steps !== null ? { steps: JSON.parse(r.steps) as TrialStep[] } : {}),
     metrics: metrics.map((m) => ({ name: m.name, value: m.value, unit: m.unit, source: m.source, ...(m.detail ? { detail: JSON.parse(m.detail) as Record<string, unknown> } : {}) })),
   };
 }

@@ -1,10 +1,48 @@
-import type { MetricValue, SerializedError } from '../core/index.js';
+import type { MetricValue, ModelArtifact, SerializedError } from '../core/index.js';
 
 /** Lifecycle of a run. `running` after a crash means the process died; `--resume` picks it up. */
 export type RunState = 'running' | 'complete' | 'failed' | 'interrupted';
 
 /** Lifecycle of a trial. */
 export type TrialState = 'running' | 'complete' | 'failed';
+
+/**
+ * What a trial is: `search` (proposed and evaluated by the study; the only kind it replays, counts
+ * and puts on the front), `compressed` (a search trial's model after compression steps) or
+ * `baseline` (a reference architecture measured for comparison).
+ */
+export type TrialKind = 'search' | 'compressed' | 'baseline';
+
+/** One compression step applied to a parent trial's model, with the settings it ran with. */
+export interface TrialStep {
+  /** Step name, e.g. `prune`, `quantize`, `distill`. */
+  name: string;
+  /** The settings it ran with (plain JSON). */
+  settings: Record<string, unknown>;
+  /** What it reported (plain JSON), e.g. the sparsity reached. */
+  detail?: Record<string, unknown>;
+}
+
+/** What startTrial records. */
+export interface NewTrial {
+  /**
+   * Position in the run's evaluation order. Required for `search` trials; other kinds may leave it
+   * out and get the next free negative position, so they never take a position a resumed search needs.
+   */
+  seq?: number;
+  /** The de-duplication key, unique within the run (a compressed trial needs its own, e.g. `<parent key>#int8`). */
+  key: string;
+  /** The architecture JSON. */
+  arch: unknown;
+  /** ISO start time (default: now). */
+  startedAt?: string;
+  /** Trial kind (default `search`). */
+  kind?: TrialKind;
+  /** The trial this one was derived from (compressed trials). */
+  parentTrialId?: number;
+  /** Compression steps applied to the parent's model, in order. */
+  steps?: TrialStep[];
+}
 
 /** What is fixed when a run is created. */
 export interface NewRun {
@@ -76,6 +114,12 @@ export interface TrialRecord {
   backend?: string;
   /** Worker / host that evaluated it. */
   worker?: string;
+  /** What the trial is (`search` for every trial of schema 2 and before). */
+  kind: TrialKind;
+  /** The trial it was derived from, when it was. */
+  parentTrialId?: number;
+  /** Compression steps applied to the parent's model, when any. */
+  steps?: TrialStep[];
 }
 
 /** The outcome of an evaluation, to be stored. */
@@ -156,13 +200,17 @@ export interface RunStore {
   /** Sets a run's state (and reason). */
   setRunState(runId: number, state: RunState, reason?: string): Promise<void>;
   /** Records that evaluation of an architecture started; seq and key are unique within the run. */
-  startTrial(runId: number, trial: { seq: number; key: string; arch: unknown; startedAt?: string }): Promise<TrialRecord>;
+  startTrial(runId: number, trial: NewTrial): Promise<TrialRecord>;
   /** Records a trial's outcome and, atomically, the run's new front. */
   finishTrial(trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): Promise<void>;
   /** A trial by id. */
   getTrial(trialId: number): Promise<TrialRecord | undefined>;
   /** A run's trials in evaluation order. */
   listTrials(runId: number): Promise<TrialRecord[]>;
+  /** Stores (or replaces) a trial's trained model. */
+  saveModel(trialId: number, artifact: ModelArtifact): Promise<void>;
+  /** A trial's stored model, or undefined when none was stored (failed, pruned, table-evaluated). */
+  getModel(trialId: number): Promise<ModelArtifact | undefined>;
   /** Ids of the trials on a run's current front. */
   getFrontIds(runId: number): Promise<number[]>;
   /** Replaces a run's front. */

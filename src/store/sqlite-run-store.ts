@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { GreennasError, UserError } from '../core/index.js';
+import { GreennasError, UserError, type ModelArtifact } from '../core/index.js';
 import { migrations, type Migration } from './migrations.js';
-import type { NewRun, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
-import { toRun, toTrial, toTrials, toWorker, type MetricRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
+import type { NewRun, NewTrial, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
+import { newTrialColumns, toModel, toRun, toTrial, toTrials, toWorker, type MetricRow, type ModelRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
@@ -146,13 +146,43 @@ export class SqliteRunStore implements RunStore {
     if (info.changes !== 1) throw new GreennasError(`run ${runId} does not exist`, 'E_STORE');
   }
 
-  async startTrial(runId: number, trial: { seq: number; key: string; arch: unknown; startedAt?: string }): Promise<TrialRecord> {
+  async startTrial(runId: number, trial: NewTrial): Promise<TrialRecord> {
     const startedAt = trial.startedAt ?? new Date().toISOString();
     const archJson = JSON.stringify(trial.arch);
-    const info = this.db
-      .prepare("INSERT INTO trials (run_id, seq, arch_key, arch, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)")
-      .run(runId, trial.seq, trial.key, archJson, startedAt);
-    return { id: Number(info.lastInsertRowid), runId, seq: trial.seq, tellSeq: null, key: trial.key, arch: JSON.parse(archJson), state: 'running', metrics: [], startedAt };
+    const { kind, parent, steps } = newTrialColumns(trial);
+    // Without a seq, the next free negative position, chosen in the same statement (SQLite has one writer).
+    const row = this.db
+      .prepare(
+        `INSERT INTO trials (run_id, seq, arch_key, arch, state, started_at, kind, parent_trial_id, steps)
+         VALUES (?, COALESCE(?, (SELECT MIN(0, COALESCE(MIN(seq), 0)) - 1 FROM trials WHERE run_id = ?)), ?, ?, 'running', ?, ?, ?, ?)
+         RETURNING id, seq`,
+      )
+      .get(runId, trial.seq ?? null, runId, trial.key, archJson, startedAt, kind, parent, steps) as { id: number; seq: number };
+    return {
+      id: row.id, runId, seq: row.seq, tellSeq: null, key: trial.key, arch: JSON.parse(archJson), state: 'running', metrics: [], startedAt, kind,
+      ...(parent !== null ? { parentTrialId: parent } : {}), ...(steps !== null ? { steps: JSON.parse(steps) as TrialRecord['steps'] } : {}),
+    };
+  }
+
+  async saveModel(trialId: number, artifact: ModelArtifact): Promise<void> {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO trial_models (trial_id, format, topology, weight_specs, weight_data, created_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (trial_id) DO UPDATE SET format = excluded.format, topology = excluded.topology, weight_specs = excluded.weight_specs,
+             weight_data = excluded.weight_data, created_at = excluded.created_at`,
+        )
+        .run(trialId, artifact.format, JSON.stringify(artifact.topology), JSON.stringify(artifact.weightSpecs),
+          Buffer.from(artifact.weightData.buffer, artifact.weightData.byteOffset, artifact.weightData.byteLength), new Date().toISOString());
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new GreennasError(`trial ${trialId} does not exist; its model was not stored`, 'E_STORE', { cause: err });
+      throw err;
+    }
+  }
+
+  async getModel(trialId: number): Promise<ModelArtifact | undefined> {
+    const row = this.db.prepare('SELECT * FROM trial_models WHERE trial_id = ?').get(trialId) as ModelRow | undefined;
+    return row && toModel(row);
   }
 
   private readonly finishTx = (trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): void => {

@@ -9,3 +9,4 @@ export { createTrainStep, evaluateAccuracy, type TrainStep } from './train-step.
 export { type ReferenceTrainResult, type ReferenceTrainTask, runReferenceTraining } from './reference-training.js';
 export { TrainerPool, workerEntryPath } from './pool.js';
 export type { TrainerReply, TrainerTask } from './worker.js';
+export { loadModelArtifact, saveModelArtifact } from './model-artifacts.js';

@@ -1,6 +1,6 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { TrialError, type MetricValue } from '../core/index.js';
+import { TrialError, type MetricValue, type ModelArtifact } from '../core/index.js';
 import type { DataSplit, DatasetInfo } from '../data/index.js';
 import {
   attributeByCpuTime,
@@ -16,6 +16,7 @@ import {
 import { loadSpacePlugin, type ArchJson, type SearchSpace } from '../space/index.js';
 import { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 import { probeLatency } from './latency-probe.js';
+import { saveModelArtifact } from './model-artifacts.js';
 import { batchTensor, proxyTrain, splitAccuracy, type CurvePoint, type ProxyBudget } from './proxy-training.js';
 
 /** The energy flags a worker can receive (plain data; the CPU-time source is always the worker's own thread). */
@@ -91,6 +92,8 @@ export interface ProxyTrialResult {
   backend: BackendInfo;
   /** The learning curve. */
   curve: CurvePoint[];
+  /** The trained model (topology and weights as plain data), so it can be stored and exported. */
+  model: ModelArtifact;
   /** Worker thread id, for the store. */
   threadId: number;
   /** tf.memory().numTensors before the model was built and after everything was disposed. */
@@ -271,7 +274,7 @@ async function trainAndMeasure(task: ProxyTrialTask, space: SearchSpace, arch: A
       { name: 'train.seconds', value: trainSeconds, unit: 's', source: 'measured', detail: { steps: trained.steps, plannedSteps: trained.plannedSteps, samples: data.train.count, backend: backend.name } },
     );
     if (trainMetric) metrics.push(trainMetric);
-    return { metrics, backend, curve };
+    return { metrics, backend, curve, model: await saveModelArtifact(model) };
   } finally {
     model.dispose();
   }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createRng, type Logger, type MetricSpec, type MetricValue, silentLogger } from '../core/index.js';
 import { loadDataset, subsetSplit, type Dataset, type LoadDatasetOptions } from '../data/index.js';
-import type { ArchJson, Evaluator, TrialInfo } from '../space/index.js';
+import type { ArchJson, EvaluationResult, Evaluator, TrialInfo } from '../space/index.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { TrainerPool } from './pool.js';
 import type { ProxyData, ProxySettings, PruneRule, ProxyTrialResult } from './proxy-trial.js';
@@ -145,7 +145,7 @@ export class TrainerEvaluator implements Evaluator {
     };
   }
 
-  async evaluate(arch: ArchJson, trial: TrialInfo): Promise<{ metrics: MetricValue[]; worker?: string }> {
+  async evaluate(arch: ArchJson, trial: TrialInfo): Promise<EvaluationResult> {
     let result: ProxyTrialResult;
     try {
       result = await this.pool.runProxyTrial({
@@ -163,7 +163,7 @@ export class TrainerEvaluator implements Evaluator {
     if (result.numTensorsAfter !== result.numTensorsBefore) {
       this.logger.warn(`trial ${trial.seq}: worker ${result.threadId} holds ${result.numTensorsAfter - result.numTensorsBefore} more tensors than before it (a leak in the space's model?)`);
     }
-    return { metrics: result.metrics, worker: `thread-${result.threadId}/${result.backend.name}` };
+    return { metrics: result.metrics, worker: `thread-${result.threadId}/${result.backend.name}`, model: result.model };
   }
 
   /** Runs one trial and returns everything the worker reported (tests, `greennas train`). */

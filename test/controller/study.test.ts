@@ -118,6 +118,61 @@ describe('runStudy', () => {
     expect(await frontKeys(store, run.id)).toEqual(await frontKeys(ref, refRun.id));
   });
 
+  it('replays, counts and fronts only search trials: compressed and baseline trials never break resume', async () => {
+    const budget = 40;
+    const ref = SqliteRunStore.open(':memory:');
+    const refRun = await startRun(ref, budget);
+    await runStudy(study(ref, refRun.id, budget, 11).options);
+    const expected = (await ref.listTrials(refRun.id)).map((t) => [t.key, t.state, t.metrics.map((m) => m.value)]);
+
+    const store = SqliteRunStore.open(':memory:');
+    const run = await startRun(store, budget);
+    await expect(runStudy(study(crashingStore(store, 17), run.id, budget, 11).options)).rejects.toThrow('simulated crash');
+    // Compressed and baseline trials that would dominate everything, added between crash and resume.
+    const parent = (await store.listTrials(run.id)).find((t) => t.state === 'complete');
+    expect(parent).toBeDefined();
+    const best = [{ name: 'accuracy', value: 1, unit: 'fraction', source: 'measured' as const }, { name: 'latency.toy', value: 0, unit: 'ms', source: 'measured' as const }];
+    const extra = [
+      await store.startTrial(run.id, { key: `${parent?.key}#int8`, arch: parent?.arch, kind: 'compressed', parentTrialId: parent?.id, steps: [{ name: 'quantize', settings: { bits: 8 } }] }),
+      await store.startTrial(run.id, { key: 'baseline:x', arch: { baseline: 'x' }, kind: 'baseline' }),
+    ];
+    for (const [i, t] of extra.entries()) await store.finishTrial(t.id, { state: 'complete', metrics: best, durationMs: 1, tellSeq: 1000 + i });
+
+    const result = await runStudy(study(store, run.id, budget, 11).options);
+    expect(result.replayed).toBe(17);
+    expect(result.finished).toBe(budget);
+    const after = await store.listTrials(run.id);
+    expect(after.filter((t) => t.kind === 'search').map((t) => [t.key, t.state, t.metrics.map((m) => m.value)])).toEqual(expected);
+    expect(after.filter((t) => t.kind !== 'search').map((t) => t.id)).toEqual(extra.map((t) => t.id).reverse());
+    const front = await store.getFrontIds(run.id);
+    for (const t of extra) expect(front).not.toContain(t.id);
+    expect(front.length).toBeGreaterThan(0);
+    expect(result.frontIds).toEqual(front);
+  });
+
+  it('stores the model an evaluator returns with its complete trial, and none for failed trials', async () => {
+    const store = SqliteRunStore.open(':memory:');
+    const run = await startRun(store, 30);
+    const { options } = study(store, run.id, 30, 5);
+    const table = options.evaluator;
+    const evaluator = {
+      backend: table.backend, concurrency: 1, metrics: () => table.metrics(), close: () => table.close(),
+      // Every evaluation hands back a model (failed ones throw before it reaches the study).
+      evaluate: async (arch: GridArch, info: Parameters<typeof table.evaluate>[1]) => {
+        const out = await table.evaluate(arch, info);
+        return { ...out, model: { format: 'tfjs-layers' as const, topology: { seq: info.seq }, weightSpecs: [], weightData: new Uint8Array([info.seq % 256]) } };
+      },
+    };
+    await runStudy({ ...options, evaluator });
+    const trials = await store.listTrials(run.id);
+    const complete = trials.filter((t) => t.state === 'complete');
+    const failed = trials.filter((t) => t.state === 'failed');
+    expect(complete.length).toBeGreaterThan(0);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const t of complete) expect(await store.getModel(t.id)).toEqual({ format: 'tfjs-layers', topology: { seq: t.seq }, weightSpecs: [], weightData: new Uint8Array([t.seq % 256]) });
+    for (const t of failed) expect(await store.getModel(t.id)).toBeUndefined();
+  });
+
   it('refuses to resume when the strategy now proposes something else', async () => {
     const store = SqliteRunStore.open(':memory:');
     const run = await startRun(store, 30);

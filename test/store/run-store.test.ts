@@ -106,6 +106,57 @@ describe.each(backends)('RunStore contract ($name)', (backend) => {
     await store.close();
   });
 
+  it('stores trial kinds with parent and steps, and auto-places non-search trials below the search positions', async () => {
+    const { store } = await backend.fresh();
+    const run = await store.createRun(newRun());
+    const search = await store.startTrial(run.id, { seq: 0, key: 'k0', arch: { w: 8 } });
+    expect(search.kind).toBe('search');
+    const steps = [{ name: 'prune', settings: { sparsity: 0.5 }, detail: { reached: 0.49 } }, { name: 'quantize', settings: { bits: 8 } }];
+    const c1 = await store.startTrial(run.id, { key: 'k0#pruned', arch: { w: 8 }, kind: 'compressed', parentTrialId: search.id, steps });
+    const c2 = await store.startTrial(run.id, { key: 'k0#int8', arch: { w: 8 }, kind: 'compressed', parentTrialId: search.id, steps: steps.slice(1) });
+    const b = await store.startTrial(run.id, { key: 'mobilenetv2', arch: 'mobilenetv2', kind: 'baseline' });
+    expect([c1.seq, c2.seq, b.seq]).toEqual([-1, -2, -3]);
+    expect(c1).toMatchObject({ kind: 'compressed', parentTrialId: search.id, steps });
+    // The search goes on at its own positions, undisturbed.
+    await store.startTrial(run.id, { seq: 1, key: 'k1', arch: { w: 16 } });
+    const trials = await store.listTrials(run.id);
+    expect(trials.map((t) => [t.seq, t.kind])).toEqual([[-3, 'baseline'], [-2, 'compressed'], [-1, 'compressed'], [0, 'search'], [1, 'search']]);
+    expect(await store.getTrial(c1.id)).toEqual({ ...c1 });
+    expect((await store.getTrial(b.id))?.parentTrialId).toBeUndefined();
+    expect((await store.getTrial(b.id))?.steps).toBeUndefined();
+    await expect(store.startTrial(run.id, { key: 'k9', arch: 1 })).rejects.toThrow(/needs its seq/);
+    await expect(store.startTrial(run.id, { seq: 5, key: 'k5', arch: 1, kind: 'other' as never })).rejects.toThrow();
+    await store.close();
+  });
+
+  it('stores, replaces and returns trained models byte for byte', async () => {
+    const { store } = await backend.fresh();
+    const run = await store.createRun(newRun());
+    const t = await store.startTrial(run.id, { seq: 0, key: 'k0', arch: 1 });
+    const other = await store.startTrial(run.id, { seq: 1, key: 'k1', arch: 2 });
+    expect(await store.getModel(t.id)).toBeUndefined();
+    const bytes = new Uint8Array(1000).map((_, i) => (i * 37) % 256);
+    const artifact = {
+      format: 'tfjs-layers' as const,
+      topology: { class_name: 'Sequential', config: { name: 's', layers: [] } },
+      weightSpecs: [{ name: 'dense/kernel', shape: [10, 25], dtype: 'float32' }],
+      // A view into a larger buffer: only its own bytes must be stored.
+      weightData: new Uint8Array(new Uint8Array([9, 9, ...bytes, 9]).buffer, 2, 1000),
+    };
+    await store.saveModel(t.id, artifact);
+    const back = await store.getModel(t.id);
+    expect(back?.format).toBe('tfjs-layers');
+    expect(back?.topology).toEqual(artifact.topology);
+    expect(back?.weightSpecs).toEqual(artifact.weightSpecs);
+    expect(back?.weightData).toBeInstanceOf(Uint8Array);
+    expect(Array.from(back?.weightData ?? [])).toEqual(Array.from(bytes));
+    await store.saveModel(t.id, { ...artifact, weightData: new Uint8Array([1, 2, 3]) });
+    expect(Array.from((await store.getModel(t.id))?.weightData ?? [])).toEqual([1, 2, 3]);
+    expect(await store.getModel(other.id)).toBeUndefined();
+    await expect(store.saveModel(99999, artifact)).rejects.toThrow(/does not exist/);
+    await store.close();
+  });
+
   it('keeps worker heartbeats, aged by the store clock', async () => {
     const { store } = await backend.fresh();
     const beat = { id: 'h:1:ab', runId: 3, host: 'h', pid: 1, devices: ['cpu: x'], slots: 2, version: '0.1.0', state: 'running' as const,

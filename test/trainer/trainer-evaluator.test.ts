@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { TrialError } from '../../src/core/index.js';
 import { TrainerEvaluator, type TrainerEvaluatorOptions } from '../../src/trainer/trainer-evaluator.js';
 import { shouldPrune } from '../../src/trainer/proxy-trial.js';
-import { scheduledLearningRate } from '../../src/trainer/proxy-training.js';
+import { scheduledLearningRate, splitAccuracy } from '../../src/trainer/proxy-training.js';
+import { loadModelArtifact } from '../../src/trainer/model-artifacts.js';
 import { validFixture, writeFixture } from '../fixtures/data/idx-fixtures.js';
 import { repoRoot } from '../helpers/run-cli.js';
 
@@ -89,6 +90,7 @@ describe('TrainerEvaluator on the probe space', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err.code).toBe('E_WORKER_DIED');
     const ok = await ev.evaluate({ mode: 'ok', units: 4 }, info(5));
+    expect(ok.model?.format).toBe('tfjs-layers');
     expect(ok.worker).toMatch(/^thread-\d+\/(wasm|cpu|tfjs-node|tfjs-node-gpu)$/);
   });
 });
@@ -107,6 +109,15 @@ describe('TrainerEvaluator on the mobilenet space', () => {
       expect(m['accuracy']?.detail).toMatchObject({ split: 'test', samples: 20 });
       expect(r.curve.length).toBeGreaterThanOrEqual(1);
       expect(r.numTensorsAfter).toBe(r.numTensorsBefore);
+      // The trained model comes back as plain data, and rebuilt here it scores what the worker measured.
+      expect(r.model.format).toBe('tfjs-layers');
+      expect(r.model.weightData.byteLength).toBe(4 * (r.model.weightSpecs as { shape: number[] }[]).reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0));
+      const loaded = await loadModelArtifact(r.model);
+      try {
+        expect(splitAccuracy(loaded, ev.data.test, ev.data.task.inputShape)).toBe(m['accuracy']?.value);
+      } finally {
+        loaded.dispose();
+      }
     } finally {
       await ev.close();
     }
