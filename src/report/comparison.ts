@@ -53,8 +53,8 @@ export interface ComparisonRow {
   energyPerPointJ?: number;
   /** Grams CO2e of the training energy: kWh × PUE × intensity. */
   carbonG?: number;
-  /** Set when training energy and time were extrapolated from a few measured steps. */
-  extrapolated?: { measuredSteps: number; plannedSteps: number };
+  /** Set when training energy and time were extrapolated: from a few measured steps, or from a proxy-scale model by multiply-adds. */
+  extrapolated?: { method: 'per-step' | 'macs-ratio'; measuredSteps: number; plannedSteps: number; fromTrialId?: number };
 }
 
 /** The change of one model against one baseline: percentages of the baseline's value, accuracy in points. */
@@ -116,7 +116,7 @@ export function comparisonRow(t: TrialRecord, role: ComparisonRole, name: string
   const trainEnergy = metric(t, 'energy.train');
   const accuracy = value(t, 'accuracy');
   const trainEnergyJ = trainEnergy && Number.isFinite(trainEnergy.value) ? trainEnergy.value : undefined;
-  const detail = trainEnergy?.detail as { extrapolated?: boolean; measuredSteps?: number; plannedSteps?: number } | undefined;
+  const detail = trainEnergy?.detail as { extrapolated?: boolean; method?: 'per-step' | 'macs-ratio'; measuredSteps?: number; plannedSteps?: number; fromTrialId?: number } | undefined;
   const row: ComparisonRow = {
     trialId: t.id, role, name,
     params: value(t, 'params'), macs: value(t, 'macs'),
@@ -129,7 +129,10 @@ export function comparisonRow(t: TrialRecord, role: ComparisonRole, name: string
     row.carbonG = row.trainEnergyKwh * carbon.pue * carbon.intensityGPerKwh;
     if (accuracy !== undefined && accuracy > 0) row.energyPerPointJ = trainEnergyJ / (accuracy * 100);
   }
-  if (detail?.extrapolated) row.extrapolated = { measuredSteps: detail.measuredSteps ?? Number.NaN, plannedSteps: detail.plannedSteps ?? Number.NaN };
+  if (detail?.extrapolated) {
+    row.extrapolated = { method: detail.method ?? 'per-step', measuredSteps: detail.measuredSteps ?? Number.NaN, plannedSteps: detail.plannedSteps ?? Number.NaN };
+    if (detail.fromTrialId !== undefined) row.extrapolated.fromTrialId = detail.fromTrialId;
+  }
   return row;
 }
 
@@ -178,7 +181,11 @@ export function buildComparison(src: ComparisonSource): Comparison {
     complete.filter(pick).map((t) => comparisonRow(t, role, src.label(t), src.carbon));
   const frontRows = rowsOf('front', (t) => trialKind(t) === 'search' && front.has(t.id)).sort(byAccuracy);
   const compressed = rowsOf('compressed', (t) => trialKind(t) === 'compressed').sort(byAccuracy);
-  const baselines = rowsOf('baseline', (t) => trialKind(t) === 'baseline').sort((a, b) => a.name.localeCompare(b.name) || a.trialId - b.trialId);
+  // A baseline trained again (compare --retrain) replaces the earlier trial of the same architecture.
+  const latest = new Map<string, TrialRecord>();
+  for (const t of complete) if (trialKind(t) === 'baseline') latest.set(JSON.stringify(t.arch), t);
+  const kept = new Set([...latest.values()].map((t) => t.id));
+  const baselines = rowsOf('baseline', (t) => kept.has(t.id)).sort((a, b) => a.name.localeCompare(b.name) || a.trialId - b.trialId);
   const deltas: ComparisonDelta[] = [];
   for (const row of [...frontRows, ...compressed]) for (const b of baselines) deltas.push(compareRows(row, b));
   return { runId: src.run.id, dataset: src.run.dataset, rows: [...frontRows, ...compressed, ...baselines], deltas, carbon: src.carbon };

@@ -26,6 +26,7 @@ export function formatValue(v: number | undefined, digits = 4): string {
 /** A signed percentage or point change: +12.3 %, -4.1 pts. */
 export function formatChange(v: number | undefined, unit: '%' | 'pts'): string {
   if (v === undefined || !Number.isFinite(v)) return '-';
+  v = Number(v.toPrecision(10)); // 0.9 − 0.8 is 0.0999…: round before choosing the decimals
   const s = Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
   return `${v > 0 ? '+' : ''}${s} ${unit}`;
 }
@@ -72,9 +73,12 @@ export function comparisonNotes(c: Comparison): string[] {
     `carbon: training energy × PUE ${c.carbon.pue} × ${c.carbon.intensityGPerKwh} gCO2e/kWh (${c.carbon.source}).`,
     'infer energy: energy of one inference at batch 1.',
   ];
-  if (c.rows.some((r) => r.extrapolated)) {
-    const r = c.rows.find((x) => x.extrapolated)!;
-    notes.push(`*: extrapolated: the full-size model was trained for ${r.extrapolated!.measuredSteps} steps and its energy and time scaled to the run's ${r.extrapolated!.plannedSteps} steps; its accuracy is not measured (n/a).`);
+  for (const r of c.rows) {
+    const x = r.extrapolated;
+    if (!x) continue;
+    notes.push(x.method === 'per-step'
+      ? `* ${r.name}: extrapolated: trained for ${x.measuredSteps} steps, energy and time scaled to the run's ${x.plannedSteps} steps (the measured steps include the first step's warm-up and one validation, so this leans high); accuracy not measured (n/a).`
+      : `* ${r.name}: extrapolated: energy and time of the proxy-scale baseline (trial ${x.fromTrialId ?? '?'}, ${x.plannedSteps} steps) scaled by the ratio of multiply-adds; not trained here; accuracy not measured (n/a).`);
   }
   if (c.rows.some((r) => r.trainEnergySource === 'estimated')) notes.push('~: energy estimated from CPU time and the hardware profile, not read from a counter.');
   return notes;

@@ -1,8 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { baselinesCommand } from './baselines.js';
+import { compareCommand } from './compare.js';
 import { frontCommand } from './front.js';
 import { meterCommand } from './meter.js';
 import { profilesCommand } from './profiles.js';
+import { reportCommand } from './report.js';
 import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
 import { spacesCommand } from './spaces.js';
@@ -25,4 +27,6 @@ export const commands: CommandModule<any, any>[] = [
   workersCommand,
   trainCommand,
   baselinesCommand,
+  compareCommand,
+  reportCommand,
 ];
