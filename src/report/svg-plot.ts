@@ -129,7 +129,7 @@ export function scatterSvg(points: readonly PlotPoint[], o: ScatterOptions): str
   for (const name of names.filter((n) => usable.some((p) => p.series === n))) {
     const style = o.series[name]!;
     parts.push(marker(style.shape, lx, MARGIN.top + 10, style.color, name), `<text x="${lx + 9}" y="${MARGIN.top + 14}" font-size="11">${escapeHtml(name)}</text>`);
-    lx += 18 + name.length * 6.5;
+    lx += 26 + name.length * 6.5;
   }
   parts.push('</svg>');
   return parts.join('');
