@@ -165,7 +165,7 @@ export async function compareBaselines(o: CompareBaselinesOptions): Promise<Base
       let why = `--full-steps 0`;
       if (o.fullSteps > 0) {
         const steps = Math.min(o.fullSteps, planned);
-        o.logger.info(`compare: measuring ${fullLabel} for ${steps} of ${planned} steps (extrapolated)`);
+        o.logger.info(steps >= planned ? `compare: training ${fullLabel} for ${planned} steps` : `compare: measuring ${fullLabel} for ${steps} of ${planned} steps (extrapolated)`);
         const partial = await TrainerEvaluator.create({
           ...base, spaceModule: baselineSpaceModule(), workers: 1, logger: o.logger,
           settings: { ...base.settings, budget: { ...base.settings.budget, maxSteps: steps } },
@@ -175,13 +175,14 @@ export async function compareBaselines(o: CompareBaselinesOptions): Promise<Base
           r = await record(fullArch, freshKey(trials, keyOf(fullArch)), async () => {
             const res = await partial.evaluate(fullArch as never, { runId: o.run.id, seq: -1, key: keyOf(fullArch) });
             const measured = (res.metrics.find((m) => m.name === 'train.seconds')?.detail?.['steps'] as number | undefined) ?? steps;
-            return { metrics: extrapolateBySteps(res.metrics, measured, planned), worker: res.worker };
+            // --full-steps at or above the budget trains the full-size model for real: nothing to extrapolate.
+            return measured >= planned ? res : { metrics: extrapolateBySteps(res.metrics, measured, planned), worker: res.worker };
           });
         } finally {
           await partial.close();
         }
         if (!r.error) {
-          outcomes.push({ label: fullLabel, outcome: 'extrapolated', trialId: r.trialId });
+          outcomes.push({ label: fullLabel, outcome: steps >= planned ? 'trained' : 'extrapolated', trialId: r.trialId });
           continue;
         }
         outcomes.push({ label: fullLabel, outcome: 'failed', trialId: r.trialId, reason: r.error });

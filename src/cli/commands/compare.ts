@@ -26,7 +26,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
   builder: (y) => y.positional('run-id', { describe: 'Run id (see greennas runs)', type: 'string' })
     .options({
       models: { type: 'string', describe: 'Baselines to train, comma-separated (default: resnet50,mobilenetv2 for images; bert-base,distilbert for text)', requiresArg: true },
-      'full-steps': { type: 'string', describe: `Train each full-size baseline this many steps, then extrapolate energy and time per step to the run's budget; 0 scales the proxy-scale baseline by multiply-adds instead (default ${DEFAULT_FULL_STEPS})`, requiresArg: true },
+      'full-steps': { type: 'string', describe: `Train each full-size baseline this many steps, then extrapolate energy and time per step to the run's budget (at or above the budget: trained in full, with accuracy); 0 scales the proxy-scale baseline by multiply-adds instead (default ${DEFAULT_FULL_STEPS})`, requiresArg: true },
       retrain: { type: 'boolean', default: false, describe: 'Train the baselines again even when the run already has them' },
       db: commonOptions.db, json: commonOptions.json, verbose: commonOptions.verbose,
     }) as never,
