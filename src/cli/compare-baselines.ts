@@ -166,8 +166,10 @@ export async function compareBaselines(o: CompareBaselinesOptions): Promise<Base
       if (o.fullSteps > 0) {
         const steps = Math.min(o.fullSteps, planned);
         o.logger.info(steps >= planned ? `compare: training ${fullLabel} for ${planned} steps` : `compare: measuring ${fullLabel} for ${steps} of ${planned} steps (extrapolated)`);
+        // Same training data and budget; the accuracy of a partial run is dropped, so it is taken on a few samples only.
+        const few = steps >= planned ? {} : { testSubset: 4 * task.numClasses, datasetOptions: { ...base.datasetOptions, validationSubset: 4 * task.numClasses } };
         const partial = await TrainerEvaluator.create({
-          ...base, spaceModule: baselineSpaceModule(), workers: 1, logger: o.logger,
+          ...base, ...few, spaceModule: baselineSpaceModule(), workers: 1, logger: o.logger,
           settings: { ...base.settings, budget: { ...base.settings.budget, maxSteps: steps } },
         });
         let r: { trialId: number; error?: string };

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { commonOptions, printJson } from '../options.js';
-import { formatNumber, renderTable } from '../format.js';
+import { renderTable } from '../format.js';
+import { formatCount } from '../../report/index.js';
 
 interface BaselinesArgs { json: boolean }
 
@@ -47,7 +48,7 @@ export const baselinesCommand: CommandModule<object, BaselinesArgs> = {
     });
     if (args.json) return printJson(rows);
     process.stdout.write(renderTable(['name', 'model', 'params', 'MACs', 'input', 'head', 'reference', 'compare trains'], rows.map((r) => [
-      r.name, r.title, r.params.toLocaleString('en-US'), formatNumber(r.macs), r.input, r.head ? '1000 classes' : 'none',
+      r.name, r.title, r.params.toLocaleString('en-US'), formatCount(r.macs), r.input, r.head ? '1000 classes' : 'none',
       r.reference, `×${r.proxyVariant.width} width, ×${r.proxyVariant.depth} depth (+ full size, extrapolated)`,
     ])));
   },
