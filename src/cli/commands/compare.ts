@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { createStderrLogger, UserError } from '../../core/index.js';
 import { comparisonNotes, comparisonTable, deltaTable, renderText } from '../../report/index.js';
 import { commonOptions, printJson } from '../options.js';
-import { compareBaselines } from '../compare-baselines.js';
+import { compareBaselines, FULL_STEPS_DEFAULT } from '../compare-baselines.js';
 import { loadRunReport } from '../report-source.js';
 import { openExistingStore, parseRunId, withStore } from '../store-access.js';
 
@@ -16,9 +16,6 @@ interface CompareArgs {
   verbose: boolean;
 }
 
-/** Default steps a full-size baseline is trained for before its energy and time per step are extrapolated. */
-export const DEFAULT_FULL_STEPS = 3;
-
 /** `greennas compare RUN_ID`: trains the baselines beside the run's front and compressed models and prints the comparison table. */
 export const compareCommand: CommandModule<object, CompareArgs> = {
   command: 'compare <run-id>',
@@ -26,14 +23,14 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
   builder: (y) => y.positional('run-id', { describe: 'Run id (see greennas runs)', type: 'string' })
     .options({
       models: { type: 'string', describe: 'Baselines to train, comma-separated (default: resnet50,mobilenetv2 for images; bert-base,distilbert for text)', requiresArg: true },
-      'full-steps': { type: 'string', describe: `Train each full-size baseline this many steps, then extrapolate energy and time per step to the run's budget (at or above the budget: trained in full, with accuracy); 0 scales the proxy-scale baseline by multiply-adds instead (default ${DEFAULT_FULL_STEPS})`, requiresArg: true },
+      'full-steps': { type: 'string', describe: `Train each full-size baseline this many steps, then extrapolate energy and time per step to the run's budget (at or above the budget: trained in full, with accuracy); 0 scales the proxy-scale baseline by multiply-adds instead (default ${FULL_STEPS_DEFAULT.image} for images, ${FULL_STEPS_DEFAULT.text} for text)`, requiresArg: true },
       retrain: { type: 'boolean', default: false, describe: 'Train the baselines again even when the run already has them' },
       db: commonOptions.db, json: commonOptions.json, verbose: commonOptions.verbose,
     }) as never,
   handler: async (args) => {
     const runId = parseRunId(args['run-id']);
-    const fullSteps = args['full-steps'] === undefined ? DEFAULT_FULL_STEPS : Number(args['full-steps']);
-    if (!Number.isInteger(fullSteps) || fullSteps < 0) {
+    const fullSteps = args['full-steps'] === undefined ? undefined : Number(args['full-steps']);
+    if (fullSteps !== undefined && (!Number.isInteger(fullSteps) || fullSteps < 0)) {
       throw new UserError(`--full-steps must be a whole number ≥ 0, got '${args['full-steps']}'. Fix: pass e.g. --full-steps 3, or 0 to scale by multiply-adds.`, { subject: '--full-steps' });
     }
     const models = args.models?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
