@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { serializeError, UserError, type Logger, type MetricValue } from '../core/index.js';
 import { canonicalJson } from '../space/index.js';
 import type { RunRecord, RunStore, TrialRecord } from '../store/index.js';
@@ -52,7 +53,7 @@ export const FULL_STEPS_DEFAULT: Readonly<Record<'image' | 'text', number>> = { 
 
 /** The baseline space's module path, for the worker threads. */
 function baselineSpaceModule(): string {
-  return new URL('../baselines/baseline-space.js', import.meta.url).pathname;
+  return fileURLToPath(new URL('../baselines/baseline-space.js', import.meta.url));
 }
 
 function keyOf(arch: unknown, variant = ''): string {

@@ -4,7 +4,7 @@ import { comparisonNotes, comparisonTable, deltaTable, renderText } from '../../
 import { commonOptions, printJson } from '../options.js';
 import { compareBaselines, FULL_STEPS_DEFAULT } from '../compare-baselines.js';
 import { loadRunReport } from '../report-source.js';
-import { openExistingStore, parseRunId, withStore } from '../store-access.js';
+import { openExistingStore, parseRunId, requireRun, withStore } from '../store-access.js';
 
 interface CompareArgs {
   'run-id'?: string;
@@ -37,7 +37,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     if (models && models.length === 0) throw new UserError(`--models is empty. Fix: name baselines, e.g. --models resnet50.`, { subject: '--models' });
     const logger = createStderrLogger({ verbose: args.verbose, quiet: false });
     await withStore(await openExistingStore(args.db), async (store) => {
-      const run = (await loadRunReport(store, runId, args.db)).run;
+      const run = await requireRun(store, runId, args.db);
       const outcomes = await compareBaselines({ store, run, models, fullSteps, retrain: args.retrain, logger });
       for (const o of outcomes) if (o.outcome === 'failed') logger.warn(`compare: ${o.label} failed: ${o.reason}`);
       const report = await loadRunReport(store, runId, args.db);
