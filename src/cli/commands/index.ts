@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { baselinesCommand } from './baselines.js';
 import { compareCommand } from './compare.js';
+import { exportCommand } from './export.js';
 import { frontCommand } from './front.js';
 import { meterCommand } from './meter.js';
 import { profilesCommand } from './profiles.js';
@@ -29,4 +30,5 @@ export const commands: CommandModule<any, any>[] = [
   baselinesCommand,
   compareCommand,
   reportCommand,
+  exportCommand,
 ];
