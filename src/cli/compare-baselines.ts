@@ -121,6 +121,9 @@ export async function compareBaselines(o: CompareBaselinesOptions): Promise<Base
   const { BASELINES, FULL_SIZE, PROXY_VARIANTS, baselineByName, labelBaseline } = await import('../baselines/index.js');
   const { TrainerEvaluator } = await import('../trainer/trainer-evaluator.js');
   const { plannedSteps } = await import('../trainer/proxy-training.js');
+  for (const n of o.models ?? []) {
+    if (!baselineByName(n)) throw new UserError(`--models: '${n}' is not a baseline. Fix: use some of ${BASELINES.map((b) => b.name).join(', ')}.`, { subject: '--models' });
+  }
   const base = evaluatorOptionsFrom(proxy, o.run.dataset, o.run.seed);
   const evaluator = await TrainerEvaluator.create({ ...base, spaceModule: baselineSpaceModule(), logger: o.logger });
   const outcomes: BaselineOutcome[] = [];
@@ -128,8 +131,7 @@ export async function compareBaselines(o: CompareBaselinesOptions): Promise<Base
     const task = evaluator.data.task;
     const names = o.models ?? BASELINES.filter((b) => b.kind === task.kind).map((b) => b.name);
     for (const n of names) {
-      const def = baselineByName(n);
-      if (!def) throw new UserError(`--models: '${n}' is not a baseline. Fix: use some of ${BASELINES.map((b) => b.name).join(', ')}.`, { subject: '--models' });
+      const def = baselineByName(n)!;
       if (def.kind !== task.kind) throw new UserError(`--models: ${n} is an ${def.kind} model and dataset ${o.run.dataset} is ${task.kind}. Fix: pick ${BASELINES.filter((b) => b.kind === task.kind).map((b) => b.name).join(', ')}.`, { subject: '--models' });
     }
     const planned = plannedSteps(base.settings.budget, evaluator.data.train.count);
