@@ -1,9 +1,12 @@
 import type { CommandModule } from 'yargs';
+import { baselinesCommand } from './baselines.js';
+import { compareCommand } from './compare.js';
 import { compressCommand } from './compress.js';
 import { exportCommand } from './export.js';
 import { frontCommand } from './front.js';
 import { meterCommand } from './meter.js';
 import { profilesCommand } from './profiles.js';
+import { reportCommand } from './report.js';
 import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
 import { spacesCommand } from './spaces.js';
@@ -26,5 +29,8 @@ export const commands: CommandModule<any, any>[] = [
   workersCommand,
   trainCommand,
   compressCommand,
+  baselinesCommand,
+  compareCommand,
+  reportCommand,
   exportCommand,
 ];

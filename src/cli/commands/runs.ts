@@ -27,7 +27,7 @@ export const runsCommand: CommandModule<object, RunsArgs> = {
       }
       const counts = await Promise.all(runs.map(async (r) => {
         const trials = await store.listTrials(r.id);
-        return `${trials.filter((t) => t.state !== 'running').length}/${r.budget}`;
+        return `${trials.filter((t) => t.kind === 'search' && t.state !== 'running').length}/${r.budget}`;
       }));
       process.stdout.write(renderTable(
         ['id', 'state', 'created', 'space', 'dataset', 'strategy', 'seed', 'trials', 'objectives', 'backend'],
