@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
 import type { MetricValue } from '../core/index.js';
 import { iterateBatches, type DataSplit } from '../data/index.js';
 import { measurementToMetric, openEnergyWindow, type EnergyMeter, type Measurement } from '../energy/index.js';
 import { layersModelCost } from '../space/index.js';
+import { layersModelToOnnx, openOnnxSession, type OnnxExport } from '../trainer/index.js';
 import { median } from '../trainer/latency-probe.js';
 import { batchTensor, splitAccuracy } from '../trainer/proxy-training.js';
 import { countNonzeroParams } from './magnitude-pruning.js';
@@ -28,6 +30,8 @@ export interface InferenceMeasurement {
   runsMs: number[];
   /** The meter's window around the timed runs (not the warm-up). */
   measurement: Measurement;
+  /** Where it ran: `onnxruntime-node` or `tfjs` (the default). */
+  runtime?: string;
 }
 
 /**
@@ -106,9 +110,34 @@ export function structureMetrics(model: tf.LayersModel): MetricValue[] {
   ];
 }
 
-/** Times and meters batch-1 inference of a tfjs model on the current backend (input and outputs disposed). */
+/**
+ * Times and meters batch-1 inference of a tfjs model on the fastest runtime present, as the search's
+ * latency probe does: ONNX Runtime on one thread when the model converts, else the tfjs backend
+ * (input and outputs disposed).
+ */
 export async function meterLayersModelInference(model: tf.LayersModel, ctx: MeasureContext): Promise<InferenceMeasurement> {
-  const input = batchTensor({ x: firstSample(ctx.test), size: 1 }, ctx.inputShape);
+  let onnx: OnnxExport | undefined;
+  try {
+    onnx = layersModelToOnnx(model);
+  } catch {
+    onnx = undefined; // a layer ONNX export does not map: measure in tfjs
+  }
+  const sample = firstSample(ctx.test);
+  if (onnx && sample instanceof Float32Array) {
+    const session = await openOnnxSession(onnx.bytes, { intraOpNumThreads: 1 });
+    const x = new ort.Tensor('float32', sample, [1, ...onnx.inputShape]);
+    const inputName = session.inputNames[0] as string;
+    try {
+      const m = await meterInference(ctx.meter, ctx.label, async () => {
+        const out = await session.run({ [inputName]: x });
+        for (const t of Object.values(out)) t.dispose();
+      }, ctx.probe);
+      return { ...m, runtime: 'onnxruntime-node' };
+    } finally {
+      await session.release();
+    }
+  }
+  const input = batchTensor({ x: sample, size: 1 }, ctx.inputShape);
   try {
     return await meterInference(ctx.meter, ctx.label, () => {
       const out = model.predict(input) as tf.Tensor;
@@ -144,6 +173,6 @@ export function layersModelMetrics(model: tf.LayersModel, sizeBytes: { value: nu
     { name: 'accuracy', value: splitAccuracy(model, ctx.test, ctx.inputShape), unit: 'fraction', source: 'measured', detail: { split: 'test', samples: ctx.test.count, runtime: 'tfjs' } },
     ...structureMetrics(model),
     { name: 'size.bytes', value: sizeBytes.value, unit: 'B', source: 'computed', detail: { format: 'tfjs-layers', weights: sizeBytes.weights } },
-    ...inferenceMetrics(inference, { runtime: 'tfjs', backend: ctx.backend, warmupRuns: ctx.probe?.warmupRuns ?? DEFAULT_INFERENCE_PROBE.warmupRuns, ...rounds }),
+    ...inferenceMetrics(inference, { runtime: inference.runtime ?? 'tfjs', ...(inference.runtime === 'onnxruntime-node' ? { intraOpThreads: 1 } : { backend: ctx.backend }), warmupRuns: ctx.probe?.warmupRuns ?? DEFAULT_INFERENCE_PROBE.warmupRuns, ...rounds }),
   ];
 }
