@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { addCosts, denseCost, embeddingCost, layerNormCost, selfAttentionCost, zeroCost, type CostTally, type Task } from '../space/index.js';
-import { FirstToken, MultiHeadSelfAttention, PaddingMask } from '../space/layers/index.js';
+import { FirstToken, FusedLayerNormalization, MultiHeadSelfAttention, PaddingMask } from '../space/layers/index.js';
 import type { BaselineBuildOptions } from './resnet50.js';
 import { scaledCount, textSize, type ScaledVariant } from './variant.js';
 
@@ -164,7 +164,7 @@ export function buildBert(config: BertConfig, task: Task, name: string, options:
   let seed = options.seed;
   const s = (): { seed?: number } => (seed === undefined ? {} : { seed: (seed += 10) - 10 });
   const normal = () => tf.initializers.truncatedNormal({ mean: 0, stddev: 0.02, ...s() });
-  const ln = (x: tf.SymbolicTensor, n: string) => tf.layers.layerNormalization({ axis: -1, epsilon: 1e-12, name: n }).apply(x) as tf.SymbolicTensor;
+  const ln = (x: tf.SymbolicTensor, n: string) => new FusedLayerNormalization({ epsilon: 1e-12, name: n }).apply(x) as tf.SymbolicTensor;
   const input = tf.input({ shape: [seqLen], dtype: 'int32', name: 'tokens' });
   const mask = new PaddingMask({ name: 'padding_mask' }).apply(input) as tf.SymbolicTensor;
   let x = tf.layers.embedding({ inputDim: vocabSize, outputDim: config.hidden, embeddingsInitializer: normal(), name: 'word_embeddings' }).apply(input) as tf.SymbolicTensor;
