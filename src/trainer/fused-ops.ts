@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, LAYER_NORM, LAYER_NORM_GRAD, RELU6_GRAD } from '../space/layers/index.js';
 import { simdKernels, type SimdKernels } from './simd-kernels.js';
-import { sizeOf, type WasmBackend } from './wasm-backend-access.js';
+import { heapOffset, sizeOf, type WasmBackend } from './wasm-backend-access.js';
 
 /**
  * Kernels of the fused training ops that src/space/layers/fused-layers.ts calls by name: batch
@@ -204,12 +204,12 @@ function wasmKernelFunc(kernel: FusedKernel): tf.KernelFunc {
     if (kernel.simd && simd) {
       const shapes = ins.map((t) => t.shape);
       const scratch = backend.makeOutput([kernel.simd.scratchFloats(shapes)], 'float32');
-      const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      const offset = (t: tf.TensorInfo) => heapOffset(backend, t);
       kernel.simd.run(simd, ins.map(offset), outs.map(offset), offset(scratch), shapes, attrs);
       backend.disposeData(scratch.dataId);
       return outs.length === 1 ? outs[0]! : outs;
     }
-    const view = (t: tf.TensorInfo) => new Float32Array(backend.wasm.HEAPU8.buffer, backend.dataIdMap.get(t.dataId).memoryOffset, sizeOf(t.shape));
+    const view = (t: tf.TensorInfo) => new Float32Array(backend.wasm.HEAPU8.buffer, heapOffset(backend, t), sizeOf(t.shape));
     kernel.compute(ins.map(view), outs.map(view), attrs);
     return outs.length === 1 ? outs[0]! : outs;
   }) as unknown as tf.KernelFunc;

@@ -96,14 +96,17 @@ export class WasmKernelContext implements ArrayKernelContext {
 
   /** A float32 view of a tensor's data on the wasm heap; invalid after the next allocation. */
   f32(t: tf.TensorInfo): Float32Array {
-    const { memoryOffset } = this.backend.dataIdMap.get(t.dataId);
-    return new Float32Array(this.backend.wasm.HEAPU8.buffer, memoryOffset, sizeOf(t.shape));
+    return new Float32Array(this.backend.wasm.HEAPU8.buffer, this.offset(t), sizeOf(t.shape));
   }
 
   /** An int32 view of a tensor's data on the wasm heap; invalid after the next allocation. */
   i32(t: tf.TensorInfo): Int32Array {
-    const { memoryOffset } = this.backend.dataIdMap.get(t.dataId);
-    return new Int32Array(this.backend.wasm.HEAPU8.buffer, memoryOffset, sizeOf(t.shape));
+    return new Int32Array(this.backend.wasm.HEAPU8.buffer, this.offset(t), sizeOf(t.shape));
+  }
+
+  /** Byte offset of a tensor's data on the wasm heap (a pointer for the SIMD kernels). */
+  offset(t: tf.TensorInfo): number {
+    return heapOffset(this.backend, t);
   }
 
   /** A new, uninitialised output tensor. */
@@ -142,6 +145,11 @@ export class WasmKernelContext implements ArrayKernelContext {
   reshape(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
     return this.run('Reshape', { x: t }, { shape });
   }
+}
+
+/** Byte offset of a tensor's data on a wasm backend's heap. */
+export function heapOffset(backend: WasmBackend, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
 }
 
 /** Number of elements of a shape. */

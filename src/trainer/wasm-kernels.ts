@@ -93,9 +93,8 @@ function conv2DBackpropFilterWasm(k: WasmKernelContext, inputs: KernelInputs, at
   }
   const out = k.alloc(filterShape);
   const scratch = k.alloc([3 * C * CO]); // out64 (C·CO doubles), then part (C·CO floats)
-  const at = (t: tf.TensorInfo) => k.backend.dataIdMap.get(t.dataId).memoryOffset;
-  const s = at(scratch);
-  simd.conv1x1_filter_grad(at(x), at(dy), at(out), s + 8 * C * CO, s, sizeOf(x.shape) / C, C, CO);
+  const s = k.offset(scratch);
+  simd.conv1x1_filter_grad(k.offset(x), k.offset(dy), k.offset(out), s + 8 * C * CO, s, sizeOf(x.shape) / C, C, CO);
   k.free(scratch);
   return out;
 }
@@ -175,9 +174,8 @@ function depthwiseBackpropFilterWasm(k: WasmKernelContext, inputs: KernelInputs,
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
   const out = k.alloc(filterShape);
   const scratch = k.alloc([3 * taps]); // out64 (taps doubles), then taps floats
-  const at = (t: tf.TensorInfo) => k.backend.dataIdMap.get(t.dataId).memoryOffset;
-  const s = at(scratch);
-  simd.dw_filter_grad(at(x), at(dy), at(out), s + 8 * taps, s, info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+  const s = k.offset(scratch);
+  simd.dw_filter_grad(k.offset(x), k.offset(dy), k.offset(out), s + 8 * taps, s, info.batchSize, info.inHeight, info.inWidth, info.inChannels,
     info.outHeight, info.outWidth, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
     info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left);
   k.free(scratch);
@@ -197,8 +195,7 @@ function depthwiseBackpropInput(k: WasmKernelContext, inputs: KernelInputs, attr
   if (simd && filter.shape[3] === 1 && attrs.dataFormat !== 'NCHW') {
     // The SIMD scatter kernel, in place (every depthwise layer the spaces build has multiplier 1).
     const out = k.alloc(inputShape);
-    const at = (t: tf.TensorInfo) => k.backend.dataIdMap.get(t.dataId).memoryOffset;
-    simd.dw_input_grad(at(dy), at(filter), at(out), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    simd.dw_input_grad(k.offset(dy), k.offset(filter), k.offset(out), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
       info.outHeight, info.outWidth, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
       info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left);
     return out;
@@ -452,6 +449,19 @@ let cpuRegistered = false;
 /** Kernels of the pure-JS cpu backend that read every element through a generic accessor or copy per segment. */
 export const REPLACED_CPU_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum'] as const;
 
+/** Registers `impls` for `backendName` in place of whatever is registered under those names, each called with `ctx`. */
+function replaceKernels<K extends ArrayKernelContext>(backendName: 'cpu' | 'wasm', ctx: K,
+  impls: Record<string, (k: K, inputs: KernelInputs, attrs: KernelAttrs) => tf.TensorInfo | tf.TensorInfo[]>): void {
+  for (const [kernelName, impl] of Object.entries(impls)) {
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      kernelFunc: ((args: { inputs: KernelInputs; attrs: KernelAttrs }) => impl(ctx, args.inputs, args.attrs)) as unknown as tf.KernelFunc,
+    });
+  }
+}
+
 /**
  * Replaces the cpu backend's slowest training kernels with the same typed-array kernels wasm
  * uses (the filter gradient's matrix product runs on cpu's own BatchMatMul). Only for when cpu
@@ -467,14 +477,7 @@ export function registerCpuTrainingKernels(): void {
     DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
     UnsortedSegmentSum: unsortedSegmentSum,
   };
-  for (const [kernelName, impl] of Object.entries(impls)) {
-    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu');
-    tf.registerKernel({
-      kernelName,
-      backendName: 'cpu',
-      kernelFunc: ((args: { inputs: KernelInputs; attrs: KernelAttrs }) => impl(ctx, args.inputs, args.attrs)) as unknown as tf.KernelFunc,
-    });
-  }
+  replaceKernels('cpu', ctx, impls);
   cpuRegistered = true;
 }
 
@@ -506,13 +509,6 @@ export function registerWasmTrainingKernels(): void {
     Transpose: transpose,
     Unpack: (k, i, a) => (i.value!.dtype === 'float32' || i.value!.dtype === 'int32' ? unpack(k, i, a) : k.run('Unpack', i, a)),
   };
-  for (const [kernelName, impl] of Object.entries(impls)) {
-    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      kernelFunc: ((args: { inputs: KernelInputs; attrs: KernelAttrs }) => impl(ctx, args.inputs, args.attrs)) as unknown as tf.KernelFunc,
-    });
-  }
+  replaceKernels('wasm', ctx, impls);
   registered = true;
 }
