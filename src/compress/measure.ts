@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
 import type { MetricValue } from '../core/index.js';
 import { iterateBatches, type DataSplit } from '../data/index.js';
 import { measurementToMetric, openEnergyWindow, type EnergyMeter, type Measurement } from '../energy/index.js';
 import { layersModelCost } from '../space/index.js';
-import { layersModelToOnnx, openOnnxSession, type OnnxExport } from '../trainer/index.js';
+import { layersModelToOnnx, onnxInferenceRunner, openOnnxSession, type OnnxExport } from '../trainer/index.js';
 import { median } from '../trainer/latency-probe.js';
 import { batchTensor, splitAccuracy } from '../trainer/proxy-training.js';
 import { countNonzeroParams } from './magnitude-pruning.js';
@@ -125,13 +124,8 @@ export async function meterLayersModelInference(model: tf.LayersModel, ctx: Meas
   const sample = firstSample(ctx.test);
   if (onnx && sample instanceof Float32Array) {
     const session = await openOnnxSession(onnx.bytes, { intraOpNumThreads: 1 });
-    const x = new ort.Tensor('float32', sample, [1, ...onnx.inputShape]);
-    const inputName = session.inputNames[0] as string;
     try {
-      const m = await meterInference(ctx.meter, ctx.label, async () => {
-        const out = await session.run({ [inputName]: x });
-        for (const t of Object.values(out)) t.dispose();
-      }, ctx.probe);
+      const m = await meterInference(ctx.meter, ctx.label, onnxInferenceRunner(session, sample, [1, ...onnx.inputShape]), ctx.probe);
       return { ...m, runtime: 'onnxruntime-node' };
     } finally {
       await session.release();

@@ -1,11 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
 import type { Logger, MetricValue } from '../core/index.js';
 import { combineRounds, DEFAULT_INFERENCE_PROBE, inferenceMetrics, meterInference, type InferenceMeasurement, type InferenceProbe } from './measure.js';
 import type { Int8Runtime } from './pipeline.js';
 import { iterateBatches, type DataSplit } from '../data/index.js';
 import type { EnergyMeter } from '../energy/index.js';
-import { INT8_CALIBRATION_SAMPLES, layersModelToOnnx, openOnnxSession, quantizeOnnxInt8, runOnnxBatched } from '../trainer/index.js';
+import { INT8_CALIBRATION_SAMPLES, layersModelToOnnx, onnxInferenceRunner, openOnnxSession, quantizeOnnxInt8, runOnnxBatched } from '../trainer/index.js';
 
 /** A split's first `n` samples as float input (pixels scaled to [0, 1] as in training). */
 function splitInput(split: DataSplit, n: number): { input: Float32Array; count: number } {
@@ -42,12 +41,7 @@ export function onnxInt8Runtime(ctx: { meter: EnergyMeter; test: DataSplit; prob
       if (best === ctx.test.y[row]) correct++;
     }
     const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
-    const one = new ort.Tensor('float32', test.input.slice(0, sampleSize), [1, ...sampleShape]);
-    const inputName = session.inputNames[0] as string;
-    const runOnce = async () => {
-      const out = await session.run({ [inputName]: one });
-      for (const t of Object.values(out)) t.dispose();
-    };
+    const runOnce = onnxInferenceRunner(session, test.input.slice(0, sampleSize), [1, ...sampleShape]);
     return { session, runOnce, accuracy: test.count ? correct / test.count : Number.NaN };
   };
 

@@ -11,4 +11,4 @@ export { loadModelArtifact, saveModelArtifact } from './model-artifacts.js';
 export { layersModelToOnnx, ONNX_SUPPORTED_LAYERS, type OnnxExport, type OnnxExportOptions } from './onnx/layers-to-onnx.js';
 export { decodeOnnx, encodeOnnx, ONNX_IR_VERSION, ONNX_OPSET, type OnnxModel } from './onnx/onnx-model.js';
 export { INT8_CALIBRATION_SAMPLES, onnxOpCounts, quantizeOnnxInt8, type CalibrationData, type Int8Export } from './onnx/onnx-quantize.js';
-export { openOnnxSession, predictOnnx, probeOnnxLatency, runOnnxBatched, type OnnxSessionOptions } from './onnx/onnx-runtime.js';
+export { onnxInferenceRunner, openOnnxSession, predictOnnx, probeOnnxLatency, runOnnxBatched, type OnnxSessionOptions } from './onnx/onnx-runtime.js';

@@ -28,7 +28,16 @@ export interface LatencyProbeResult {
 }
 
 /** Bound on time-based warm-up runs, for models so slow that a few runs already take long. */
-export const MAX_WARMUP_RUNS = 200;
+const MAX_WARMUP_RUNS = 200;
+
+/**
+ * Whether a probe that has done `done` warm-up runs should do another: at least `warmupRuns`, and
+ * until `warmupMs` (default 250 ms) have passed since this call, up to MAX_WARMUP_RUNS.
+ */
+export function warmupPolicy(options: LatencyProbeOptions): (done: number) => boolean {
+  const until = performance.now() + (options.warmupMs ?? 250);
+  return (done) => done < options.warmupRuns || (performance.now() < until && done < MAX_WARMUP_RUNS);
+}
 
 /** Median of a non-empty list. */
 export function median(values: readonly number[]): number {
@@ -50,9 +59,9 @@ export function probeLatency(model: tf.LayersModel, input: tf.Tensor, options: L
     out.dispose();
     return performance.now() - t0;
   };
-  const warmupUntil = performance.now() + (options.warmupMs ?? 250);
+  const moreWarmup = warmupPolicy(options);
   let warmups = 0;
-  for (; warmups < options.warmupRuns || (performance.now() < warmupUntil && warmups < MAX_WARMUP_RUNS); warmups++) runOnce();
+  for (; moreWarmup(warmups); warmups++) runOnce();
   const runsMs: number[] = [];
   for (let i = 0; i < options.timedRuns; i++) runsMs.push(runOnce());
   return { batchSize: options.batchSize, medianMs: median(runsMs), runsMs, warmups };

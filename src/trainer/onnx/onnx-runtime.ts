@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { MAX_WARMUP_RUNS, median, type LatencyProbeOptions, type LatencyProbeResult } from '../latency-probe.js';
+import { median, warmupPolicy, type LatencyProbeOptions, type LatencyProbeResult } from '../latency-probe.js';
 
 /** Options of an ONNX Runtime session as greennas opens it. */
 export interface OnnxSessionOptions {
@@ -56,6 +56,16 @@ export async function predictOnnx(onnx: Uint8Array, input: Float32Array, sampleS
   }
 }
 
+/** One complete inference of `input` (shape with the batch dimension) in `session`, its outputs released. */
+export function onnxInferenceRunner(session: ort.InferenceSession, input: Float32Array, shape: readonly number[]): () => Promise<void> {
+  const x = new ort.Tensor('float32', input, [...shape]);
+  const inputName = session.inputNames[0] as string;
+  return async () => {
+    const out = await session.run({ [inputName]: x });
+    for (const t of Object.values(out)) t.dispose();
+  };
+}
+
 /**
  * Times inference of an ONNX model in onnxruntime-node's CPU provider on one thread (per core, like
  * the tfjs latency probe on one worker): warm-up runs, then `timedRuns` runs of one batch of zeros
@@ -65,17 +75,15 @@ export async function probeOnnxLatency(onnx: Uint8Array, inputShape: readonly nu
   const session = await openOnnxSession(onnx, { intraOpNumThreads: 1 });
   try {
     const size = inputShape.reduce((a, b) => a * b, 1);
-    const x = new ort.Tensor('float32', new Float32Array(options.batchSize * size), [options.batchSize, ...inputShape]);
+    const infer = onnxInferenceRunner(session, new Float32Array(options.batchSize * size), [options.batchSize, ...inputShape]);
     const runOnce = async (): Promise<number> => {
       const t0 = performance.now();
-      const out = await session.run({ [session.inputNames[0] as string]: x });
-      const ms = performance.now() - t0;
-      for (const t of Object.values(out)) t.dispose();
-      return ms;
+      await infer();
+      return performance.now() - t0;
     };
-    const warmupUntil = performance.now() + (options.warmupMs ?? 250);
+    const moreWarmup = warmupPolicy(options);
     let warmups = 0;
-    for (; warmups < options.warmupRuns || (performance.now() < warmupUntil && warmups < MAX_WARMUP_RUNS); warmups++) await runOnce();
+    for (; moreWarmup(warmups); warmups++) await runOnce();
     const runsMs: number[] = [];
     for (let i = 0; i < options.timedRuns; i++) runsMs.push(await runOnce());
     return { batchSize: options.batchSize, medianMs: median(runsMs), runsMs, warmups };
