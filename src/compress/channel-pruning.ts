@@ -24,6 +24,13 @@ export interface ChannelPruneOptions {
   residualStreams?: boolean;
   /** Never keep fewer channels than this in a group (default 1). */
   minChannels?: number;
+  /**
+   * Round each group's kept count to the nearest multiple of this (default 1: no rounding), never
+   * above the original count nor below one multiple; a group smaller than two multiples is left
+   * whole. SIMD runtimes work on channels in blocks (ONNX Runtime's CPU convolutions in blocks of 8
+   * or 16), so a pruned layer with an odd count can run slower than the larger original.
+   */
+  multipleOf?: number;
 }
 
 /** One channel group and what pruning did to it. */
@@ -179,6 +186,15 @@ function channelL1(kernel: tf.Tensor): Float32Array {
   return out;
 }
 
+/** How many of a group's `channels` stay at `sparsity` (see ChannelPruneOptions). */
+export function keptCount(channels: number, sparsity: number, minChannels: number, multipleOf: number): number {
+  const plain = Math.max(Math.min(minChannels, channels), channels - Math.floor(channels * sparsity));
+  if (multipleOf <= 1) return plain;
+  if (channels < 2 * multipleOf) return channels;
+  const rounded = Math.max(multipleOf, Math.round(plain / multipleOf) * multipleOf);
+  return Math.min(channels, Math.max(rounded, Math.min(minChannels, channels)));
+}
+
 /**
  * Structured channel pruning: in every group of channels that can safely lose some (see above; by
  * default not a residual stream), removes the fraction `sparsity` with the lowest L1 norm of the
@@ -213,7 +229,7 @@ export function pruneChannels(model: tf.LayersModel, sparsity: number, options: 
     else if (g.producers.some((p) => channelsOf(p) !== channels)) report.skipped = 'producers disagree on the channel count';
     if (report.skipped) continue;
     considered += channels;
-    const keep = Math.max(Math.min(minChannels, channels), channels - Math.floor(channels * sparsity));
+    const keep = keptCount(channels, sparsity, minChannels, options.multipleOf ?? 1);
     if (keep === channels) continue;
     const score = new Float32Array(channels);
     for (const p of g.producers) {

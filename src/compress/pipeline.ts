@@ -6,6 +6,7 @@ import type { EnergyMeter } from '../energy/index.js';
 import { saveModelArtifact } from '../trainer/model-artifacts.js';
 import type { ProxyBudget } from '../trainer/proxy-training.js';
 import { pruneChannels } from './channel-pruning.js';
+import { removeGates } from './gate-removal.js';
 import { fineTune } from './fine-tune.js';
 import { roundWeightsToFloat16 } from './float16.js';
 import { pruneMagnitude, type WeightMasks } from './magnitude-pruning.js';
@@ -130,7 +131,12 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
           masks = r.masks;
           Object.assign(detail, { actualSparsity: r.actualSparsity, kernelWeights: r.kernelWeights, zeroWeights: r.zeroWeights, note: 'unstructured zeros: dense kernels still multiply them, so tfjs latency is not expected to drop' });
         } else {
-          const r = pruneChannels(current(), sparsity);
+          if (plan.prune.dropGates) {
+            const g = removeGates(current());
+            replace(g.model);
+            detail.gates = { removed: g.gates.length, layersRemoved: g.layersRemoved.length, paramsBefore: g.paramsBefore, paramsAfter: g.paramsAfter, macsBefore: g.macsBefore, macsAfter: g.macsAfter };
+          }
+          const r = pruneChannels(current(), sparsity, { multipleOf: plan.prune.multipleOf ?? 1 });
           replace(r.model);
           Object.assign(detail, {
             channelSparsity: r.channelSparsity, paramsBefore: r.paramsBefore, paramsAfter: r.paramsAfter, macsBefore: r.macsBefore, macsAfter: r.macsAfter,
@@ -138,10 +144,10 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
             groupsSkipped: r.groups.filter((g) => g.skipped).map((g) => `${g.producers.join('+')}: ${g.skipped}`),
           });
         }
-        logger.info(`${ctx.label}: pruned (${method}, sparsity ${sparsity}); fine-tuning ${plan.budget.epochs} epoch(s)`);
+        logger.info(`${ctx.label}: pruned (${method}${plan.prune.dropGates ? ' and gates' : ''}, sparsity ${sparsity}); fine-tuning ${plan.budget.epochs} epoch(s)`);
         const tuned = await fineTune(current(), splits, plan.budget, { masks });
         detail.fineTune = { steps: tuned.steps, valAccuracy: tuned.valAccuracy, epochs: plan.budget.epochs };
-        steps.push({ name, settings: { method, sparsity, fineTuneEpochs: plan.budget.epochs }, detail: { ...detail, seconds: (performance.now() - t0) / 1000 } });
+        steps.push({ name, settings: { method, sparsity, ...(plan.prune.dropGates ? { dropGates: true } : {}), ...(method === 'channels' ? { multipleOf: plan.prune.multipleOf ?? 1 } : {}), fineTuneEpochs: plan.budget.epochs }, detail: { ...detail, seconds: (performance.now() - t0) / 1000 } });
       } else if (name === 'distill') {
         if (!ctx.teacher) throw new Error('distill needs a teacher model (a bug: the caller validates this)');
         if (!model) replace(cloneModel(parent));

@@ -42,8 +42,12 @@ export const QUANTIZE_FORMATS = ['fp16', 'int8'] as const;
 export interface CompressPlan {
   /** Steps in order (each at most once). */
   steps: CompressStepName[];
-  /** Pruning method and the fraction removed. */
-  prune: { method: (typeof PRUNE_METHODS)[number]; sparsity: number };
+  /**
+   * Pruning method and the fraction removed; with `dropGates` (channels only) the squeeze-and-excitation
+   * gates are removed first, as whole modules; `multipleOf` (channels only) rounds kept channel counts
+   * (see ChannelPruneOptions.multipleOf).
+   */
+  prune: { method: (typeof PRUNE_METHODS)[number]; sparsity: number; dropGates?: boolean; multipleOf?: number };
   /** Quantization format. */
   quantize: (typeof QUANTIZE_FORMATS)[number];
   /** Distillation temperature and α. */
@@ -72,6 +76,12 @@ export function validateCompressPlan(plan: CompressPlan): CompressPlan {
   }
   if (!(PRUNE_METHODS as readonly string[]).includes(plan.prune.method)) {
     throw new UserError(`--prune must be ${PRUNE_METHODS.join(' or ')}, got '${plan.prune.method}'. Fix: pass --prune channels.`, { subject: '--prune' });
+  }
+  if (plan.prune.dropGates && plan.prune.method !== 'channels') {
+    throw new UserError(`--drop-gates removes whole modules and goes with --prune channels, not '${plan.prune.method}'. Fix: pass --prune channels or drop --drop-gates.`, { subject: '--drop-gates' });
+  }
+  if (plan.prune.multipleOf !== undefined && plan.prune.method !== 'channels') {
+    throw new UserError(`--channel-multiple rounds channel counts and goes with --prune channels, not '${plan.prune.method}'. Fix: pass --prune channels or drop --channel-multiple.`, { subject: '--channel-multiple' });
   }
   if (!(Number.isFinite(plan.prune.sparsity) && plan.prune.sparsity >= 0 && plan.prune.sparsity < 1)) {
     throw new UserError(`--sparsity must be a fraction in [0, 1), got '${plan.prune.sparsity}'. Fix: pass e.g. --sparsity 0.5.`, { subject: '--sparsity' });

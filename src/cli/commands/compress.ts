@@ -14,6 +14,8 @@ interface CompressArgs {
   trials?: string;
   steps?: string;
   prune?: string;
+  dropGates?: boolean;
+  channelMultiple?: string;
   sparsity?: string;
   quantize?: string;
   temperature?: string;
@@ -25,7 +27,7 @@ interface CompressArgs {
 }
 
 /** Default flag values (documented in --help). */
-const DEFAULTS = { prune: 'channels', sparsity: 0.5, quantize: 'int8', temperature: 4, alpha: 0.7 } as const;
+const DEFAULTS = { prune: 'channels', channelMultiple: 16, sparsity: 0.5, quantize: 'int8', temperature: 4, alpha: 0.7 } as const;
 
 function fraction(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -52,14 +54,19 @@ async function planFromFlags(args: CompressArgs): Promise<Omit<CompressPlan, 'bu
   const steps = args.steps.split(',').map((s) => s.trim()).filter((s) => s.length > 0) as CompressStepName[];
   const plan = {
     steps,
-    prune: { method: (args.prune ?? DEFAULTS.prune) as CompressPlan['prune']['method'], sparsity: fraction('--sparsity', args.sparsity, DEFAULTS.sparsity) },
+    prune: {
+      method: (args.prune ?? DEFAULTS.prune) as CompressPlan['prune']['method'], sparsity: fraction('--sparsity', args.sparsity, DEFAULTS.sparsity),
+      ...(args.dropGates ? { dropGates: true } : {}),
+      ...(args.channelMultiple !== undefined ? { multipleOf: positiveInt('--channel-multiple', args.channelMultiple) }
+        : (args.prune ?? DEFAULTS.prune) === 'channels' ? { multipleOf: DEFAULTS.channelMultiple } : {}),
+    },
     quantize: (args.quantize ?? DEFAULTS.quantize) as CompressPlan['quantize'],
     distill: { temperature: fraction('--temperature', args.temperature, DEFAULTS.temperature), alpha: fraction('--alpha', args.alpha, DEFAULTS.alpha) },
     budget: { epochs: 1, batchSize: 1, optimizer: 'adam' as const, learningRate: 1, seed: 0 },
   };
   validateCompressPlan(plan);
   // Flags for steps that are not applied are still checked above, but a flag for an absent step is a mistake worth naming.
-  const unused = ([['--prune', 'prune', args.prune], ['--sparsity', 'prune', args.sparsity], ['--quantize', 'quantize', args.quantize], ['--temperature', 'distill', args.temperature], ['--alpha', 'distill', args.alpha]] as const)
+  const unused = ([['--prune', 'prune', args.prune], ['--drop-gates', 'prune', args.dropGates || undefined], ['--channel-multiple', 'prune', args.channelMultiple], ['--sparsity', 'prune', args.sparsity], ['--quantize', 'quantize', args.quantize], ['--temperature', 'distill', args.temperature], ['--alpha', 'distill', args.alpha]] as const)
     .find(([, step, v]) => v !== undefined && !steps.includes(step));
   if (unused) throw new UserError(`${unused[0]} applies to the ${unused[1]} step, which --steps does not include. Fix: add ${unused[1]} to --steps or drop ${unused[0]}.`, { subject: unused[0] });
   const { budget: _unused, ...rest } = plan;
@@ -102,7 +109,7 @@ async function chooseTeacher(store: RunStore, runId: number): Promise<TrialRecor
 
 /** A stable, unique key for the compressed trial: the parent's key and the steps with their settings. */
 function compressedKey(parent: TrialRecord, plan: CompressPlan, taken: Set<string>): string {
-  const parts = plan.steps.map((s) => (s === 'prune' ? `prune-${plan.prune.method}-${plan.prune.sparsity}` : s === 'quantize' ? plan.quantize : s === 'fold' ? 'fold' : `distill-T${plan.distill.temperature}-a${plan.distill.alpha}`));
+  const parts = plan.steps.map((s) => (s === 'prune' ? `prune-${plan.prune.method}${plan.prune.dropGates ? '-gates' : ''}-${plan.prune.sparsity}` : s === 'quantize' ? plan.quantize : s === 'fold' ? 'fold' : `distill-T${plan.distill.temperature}-a${plan.distill.alpha}`));
   const base = `${parent.key}#${parts.join('+')}+e${plan.budget.epochs}`;
   let key = base;
   for (let n = 2; taken.has(key); n++) key = `${base}~${n}`;
@@ -139,7 +146,7 @@ function compareTable(rows: CompressedRow[]): string {
     const eP = p('energy.infer');
     const eC = v('energy.infer');
     return [
-      String(r.parentTrialId), String(r.trialId), r.steps.map((s) => s.name === 'prune' ? `prune:${s.settings['method']}@${s.settings['sparsity']}` : s.name === 'quantize' ? String(s.settings['format']) : s.name).join('+'),
+      String(r.parentTrialId), String(r.trialId), r.steps.map((s) => s.name === 'prune' ? `prune:${s.settings['method']}${s.settings['dropGates'] ? '+gates' : ''}@${s.settings['sparsity']}` : s.name === 'quantize' ? String(s.settings['format']) : s.name).join('+'),
       arrow(accP, accC, 100), accP !== undefined && accC !== undefined ? ((accC - accP) * 100).toFixed(2) : '-',
       arrow(eP, eC, 1000) + (estimated ? '~' : ''), eP && eC !== undefined ? `${(((eC - eP) / eP) * 100).toFixed(1)}%` : '-',
       arrow(p('latency.cpu'), v('latency.cpu')), arrow(metric(r.parentMetrics, 'params')?.value, v('params')),
@@ -231,6 +238,8 @@ export const compressCommand: CommandModule<object, CompressArgs> = {
       trials: { type: 'string', describe: 'Comma-separated trial ids to compress (default: the run\'s front)', requiresArg: true },
       steps: { type: 'string', describe: 'Steps in the order to apply them: some of prune, distill, fold (batch norms and ReLUs into the convolution before them), quantize (e.g. prune,distill,fold)', requiresArg: true },
       prune: { type: 'string', describe: `Pruning: channels (structured: removes channels, so params and MACs drop) or magnitude (global unstructured, zeros kept fixed) (default ${DEFAULTS.prune})`, requiresArg: true },
+      'drop-gates': { type: 'boolean', describe: 'With --prune channels: first remove every squeeze-and-excitation gate (pool, dense layers and multiply), as whole modules' },
+      'channel-multiple': { type: 'string', describe: `With --prune channels: kept channel counts are rounded to a multiple of this; ONNX Runtime's CPU convolutions work in blocks of 8 (AVX2) or 16 (AVX-512), and odd counts ran up to 2x slower here (default ${DEFAULTS.channelMultiple}; 1 = no rounding)`, requiresArg: true },
       sparsity: { type: 'string', describe: `Fraction pruned, in [0, 1) (default ${DEFAULTS.sparsity})`, requiresArg: true },
       quantize: { type: 'string', describe: `Post-training quantization: fp16 (weights rounded, stored as float16) or int8 (ONNX Runtime, per-channel weights, calibrated activations) (default ${DEFAULTS.quantize})`, requiresArg: true },
       temperature: { type: 'string', describe: `Distillation softmax temperature T > 0 (default ${DEFAULTS.temperature})`, requiresArg: true },

@@ -49,6 +49,12 @@ interface Value {
   name: string;
   /** tfjs shape (batch first, channels last). */
   shape: Shape;
+  /**
+   * For a rank-2 value that is a global pool's output (or a 1×1 layer on one): the same numbers as
+   * an NCHW [N, C, 1, 1] tensor. A squeeze-and-excitation gate stays 4-D through it (pool, 1×1 convs,
+   * multiply), so ONNX Runtime keeps its blocked layout instead of reordering around Flatten and Gemm.
+   */
+  pooled?: string;
 }
 
 interface LayerNode {
@@ -157,7 +163,15 @@ function bnActivation(n: LayerNode): string {
 export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxExport {
   const { nodes, inputLayers, outputLayer } = layerGraph(model);
   const consumers = new Map<string, number>();
-  for (const n of nodes) for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  const consumerClasses = new Map<string, string[]>();
+  for (const n of nodes) {
+    for (const i of n.inputs) {
+      consumers.set(i, (consumers.get(i) ?? 0) + 1);
+      consumerClasses.set(i, [...(consumerClasses.get(i) ?? []), n.className]);
+    }
+  }
+  /** Whether every consumer of a layer's output takes the pooled 4-D form (the inner links of an SE gate). */
+  const staysPooled = (name: string) => (consumerClasses.get(name) ?? []).every((c) => c === 'Dense' || c === 'Reshape') && name !== outputLayer && consumers.has(name);
   const byName = new Map(nodes.map((n) => [n.layer.name, n]));
   // Batch norms to fold: fed only by a linear convolution that feeds nothing else.
   const foldInto = new Map<string, LayerNode>();
@@ -213,7 +227,7 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOpti
     const { layer, className, config } = n;
     const name = layer.name;
     const outShape = (layer.outputShape as Shape);
-    const set = (onnxName: string, shape: Shape = outShape) => values.set(name, { name: onnxName, shape });
+    const set = (onnxName: string, shape: Shape = outShape, pooled?: string) => values.set(name, { name: onnxName, shape, ...(pooled ? { pooled } : {}) });
     const input = () => get(n.inputs[0] ?? fail(`layer ${name} has no input`));
     if (folded.has(name)) {
       // Its scale and shift went into the convolution; only a fused activation is left.
@@ -287,6 +301,16 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOpti
         const [inF, outF] = kernel.shape as [number, number];
         const b = w.get('bias')?.data;
         let y: string;
+        if (x.shape.length === 2 && x.pooled && staysPooled(name)) {
+          // A 1×1 convolution on the pooled [N, C, 1, 1] form: same weights as Gemm's transposed B.
+          const w4 = new Float32Array(inF * outF);
+          for (let i = 0; i < inF; i++) for (let o = 0; o < outF; o++) w4[o * inF + i] = kernel.data[i * outF + o] as number;
+          const inputs = [x.pooled, g.constant(`${name}/W`, [outF, inF, 1, 1], w4)];
+          if (b) inputs.push(g.constant(`${name}/B`, [outF], b));
+          const y4 = activation(g.op('Conv', inputs, name, [attr.ints('kernel_shape', [1, 1])]), String(config.activation ?? 'linear'), `${name}/act`, 4);
+          set(g.op('Flatten', [y4], `${name}/flat`, [attr.int('axis', 1)]), outShape, y4);
+          break;
+        }
         if (x.shape.length === 2) {
           // Gemm with B as [out, in] (transB), so per-output-channel quantization is along axis 0 as for Conv.
           const bt = new Float32Array(inF * outF);
@@ -348,7 +372,7 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOpti
         const x = input();
         if ((config.dataFormat ?? 'channelsLast') !== 'channelsLast') fail(`layer ${name}: only channels-last pooling is exported`);
         const pooled = g.op(className === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool', [nchw(x, name)], `${name}/pool`);
-        set(g.op('Flatten', [pooled], name, [attr.int('axis', 1)]));
+        set(g.op('Flatten', [pooled], name, [attr.int('axis', 1)]), outShape, pooled);
         break;
       }
       case 'MaxPooling2D':
@@ -369,7 +393,9 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOpti
         const outRank4 = target.length === 3;
         // Same element order in NCHW as in NHWC when channels == 1 or height == width == 1: reshape straight into NCHW.
         const direct = outRank4 && x.shape.length !== 4 && (target[2] === 1 || (target[0] === 1 && target[1] === 1));
-        if (direct) {
+        if (direct && x.pooled && target[0] === 1 && target[1] === 1) {
+          y = x.pooled; // already [N, C, 1, 1]
+        } else if (direct) {
           y = g.op('Reshape', [x.name, g.constant(`${name}/shape`, [4], new BigInt64Array([0n, BigInt(target[2]!), BigInt(target[0]!), BigInt(target[1]!)]))], name);
         } else {
           const flat = channelsLast(x, name);
@@ -394,6 +420,7 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOpti
   const out = get(outputLayer);
   const outputName = out.shape.length === 4 ? channelsLast(out, `${outputLayer}/output`) : out.name;
   const outDims = dimsOf(out.shape, outputLayer);
+  const { nodes: live, initializers } = liveGraph(g, outputName);
   const onnx: OnnxModel = {
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],
@@ -401,12 +428,25 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOpti
     producer_version: VERSION,
     graph: {
       name: options.graphName ?? model.name,
-      node: g.nodes,
-      initializer: g.initializers,
+      node: live,
+      initializer: initializers,
       input: [floatValueInfo(inputName, ['batch', ...inputShape])],
       output: [floatValueInfo(outputName, ['batch', ...outDims])],
     },
     metadata_props: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
   return { bytes: encodeOnnx(onnx), model: onnx, inputName, outputName, inputShape, foldedBatchNorms: folded.size };
+}
+
+/** The nodes and weights the output depends on (a 2-D form nobody read after an SE gate stayed 4-D is dropped). */
+function liveGraph(g: OnnxGraphBuilder, output: string): { nodes: OnnxGraphBuilder['nodes']; initializers: OnnxGraphBuilder['initializers'] } {
+  const needed = new Set([output]);
+  const live: OnnxGraphBuilder['nodes'] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const node = g.nodes[i]!;
+    if (!node.output.some((o) => needed.has(o))) continue;
+    live.push(node);
+    for (const inp of node.input) needed.add(inp);
+  }
+  return { nodes: live.reverse(), initializers: g.initializers.filter((t) => needed.has(t.name)) };
 }
