@@ -1,5 +1,6 @@
-/** Compression of trained models (model → model): channel and magnitude pruning, float16 rounding, distillation, fine-tuning and re-measurement. */
+/** Compression of trained models (model → model): channel, gate and magnitude pruning, float16 rounding, distillation, fine-tuning and re-measurement. */
 export * from './channel-pruning.js';
+export * from './gate-removal.js';
 export * from './magnitude-pruning.js';
 export * from './float16.js';
 export * from './distillation.js';

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { type Logger, type MetricValue, type ModelArtifact, silentLogger } from '../core/index.js';
 import type { CompressPlan, CompressStepName } from './plan.js';
 import type { DataSplit } from '../data/index.js';
-import type { EnergyMeter } from '../energy/index.js';
+import { measureEnergy, measurementToMetric, type EnergyMeter, type Measurement } from '../energy/index.js';
 import { saveModelArtifact } from '../trainer/model-artifacts.js';
 import type { ProxyBudget } from '../trainer/proxy-training.js';
 import { pruneChannels } from './channel-pruning.js';
@@ -55,6 +55,12 @@ export interface CompressContext {
   int8?: Int8Runtime;
   /** Latency / energy probe. */
   probe?: InferenceProbe;
+  /**
+   * The parent's own training cost (its trial's `energy.train` and `train.seconds`), when known: the
+   * compressed model's `energy.train` is then the parent's plus this compression's training passes,
+   * what producing the compressed model cost in all.
+   */
+  parentTraining?: { energy?: MetricValue; seconds?: number };
   /** Parent and compressed model are metered alternately this many times each (default 3), so a change of machine load hits both alike. */
   rounds?: number;
   /** Progress. */
@@ -113,6 +119,12 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
   const splits = { train: data.train, validation: data.validation, inputShape: data.inputShape, numClasses: data.numClasses };
   let model: tf.LayersModel | undefined;
   let masks: WeightMasks | undefined;
+  const passes: { step: CompressStepName; measurement: Measurement }[] = [];
+  const metered = async <T>(step: CompressStepName, work: () => Promise<T>): Promise<T> => {
+    const { value, measurement } = await measureEnergy(ctx.meter, `${ctx.label}/${step}`, work);
+    passes.push({ step, measurement });
+    return value;
+  };
   const current = () => model ?? parent;
   const replace = (next: tf.LayersModel) => {
     model?.dispose();
@@ -145,14 +157,15 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
           });
         }
         logger.info(`${ctx.label}: pruned (${method}${plan.prune.dropGates ? ' and gates' : ''}, sparsity ${sparsity}); fine-tuning ${plan.budget.epochs} epoch(s)`);
-        const tuned = await fineTune(current(), splits, plan.budget, { masks });
+        const tuned = await metered(name, () => fineTune(current(), splits, plan.budget, { masks }));
         detail.fineTune = { steps: tuned.steps, valAccuracy: tuned.valAccuracy, epochs: plan.budget.epochs };
         steps.push({ name, settings: { method, sparsity, ...(plan.prune.dropGates ? { dropGates: true } : {}), ...(method === 'channels' ? { multipleOf: plan.prune.multipleOf ?? 1 } : {}), fineTuneEpochs: plan.budget.epochs }, detail: { ...detail, seconds: (performance.now() - t0) / 1000 } });
       } else if (name === 'distill') {
-        if (!ctx.teacher) throw new Error('distill needs a teacher model (a bug: the caller validates this)');
+        const teacher = ctx.teacher;
+        if (!teacher) throw new Error('distill needs a teacher model (a bug: the caller validates this)');
         if (!model) replace(cloneModel(parent));
         logger.info(`${ctx.label}: distilling from trial ${ctx.teacherTrialId ?? '?'} (T ${plan.distill.temperature}, α ${plan.distill.alpha}), ${plan.budget.epochs} epoch(s)`);
-        const tuned = await fineTune(current(), splits, plan.budget, { masks, distill: { teacher: ctx.teacher, ...plan.distill } });
+        const tuned = await metered(name, () => fineTune(current(), splits, plan.budget, { masks, distill: { teacher, ...plan.distill } }));
         steps.push({
           name, settings: { ...plan.distill, teacherTrialId: ctx.teacherTrialId, epochs: plan.budget.epochs },
           detail: { steps: tuned.steps, valAccuracy: tuned.valAccuracy, seconds: (performance.now() - t0) / 1000 },
@@ -179,7 +192,8 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
         const reference = new Map(parentOnnx.map((m) => [m.name, m.value]));
         const metrics = q.metrics.map((m) => (reference.has(m.name) ? { ...m, detail: { ...m.detail, onnxFloat32: reference.get(m.name) } } : m));
         const names = new Set(metrics.map((m) => m.name));
-        return { steps, parentMetrics, parentOnnxMetrics: parentOnnx, metrics: withParent([...metrics, ...tfjsOnly.filter((m) => !names.has(m.name))], parentMetrics), artifact };
+        const all = [...metrics, ...tfjsOnly.filter((m) => !names.has(m.name)), ...trainingMetrics(passes, ctx.parentTraining)];
+        return { steps, parentMetrics, parentOnnxMetrics: parentOnnx, metrics: withParent(all, parentMetrics), artifact };
       }
     }
     const fp16 = plan.steps.includes('quantize') && plan.quantize === 'fp16';
@@ -188,11 +202,44 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
     const inference = await meterRounds(parent, current(), { ...measureCtx, label: ctx.label }, ctx.rounds);
     const parentMetrics = layersModelMetrics(parent, parentSize, inference.parent, { ...measureCtx, label: ctx.label });
     const metrics = layersModelMetrics(current(), { value: artifactSizeBytes(artifact), weights: fp16 ? 'float16' : 'float32' }, inference.child!, { ...measureCtx, label: ctx.label });
-    return { steps, parentMetrics, metrics: withParent(metrics, parentMetrics), artifact };
+    return { steps, parentMetrics, metrics: withParent([...metrics, ...trainingMetrics(passes, ctx.parentTraining)], parentMetrics), artifact };
   } finally {
     masks?.dispose();
     model?.dispose();
   }
+}
+
+const SOURCE_RANK = ['counter', 'polled', 'estimated', 'none'] as const;
+
+/**
+ * `energy.compress` and `compress.seconds` (this compression's fine-tuning and distillation passes),
+ * and, when the parent's training cost is known, the compressed model's cumulative `energy.train` and
+ * `train.seconds` (parent's training plus those passes; the weaker of the two sources).
+ */
+function trainingMetrics(passes: readonly { step: CompressStepName; measurement: Measurement }[], parent: CompressContext['parentTraining']): MetricValue[] {
+  if (passes.length === 0) return [];
+  const perPass = passes.map((p) => ({ step: p.step, metric: measurementToMetric(p.measurement, 'energy.compress'), seconds: p.measurement.durationS }));
+  const seconds = perPass.reduce((a, p) => a + p.seconds, 0);
+  const out: MetricValue[] = [{ name: 'compress.seconds', value: seconds, unit: 's', source: 'measured', detail: { passes: perPass.map((p) => ({ step: p.step, seconds: p.seconds })) } }];
+  if (perPass.some((p) => !p.metric)) return out; // a meter with no reading: no energy figure rather than a partial sum
+  const energyJ = perPass.reduce((a, p) => a + (p.metric as MetricValue).value, 0);
+  const sources = perPass.map((p) => (p.metric as MetricValue).source);
+  const weakest = (list: readonly string[]) => SOURCE_RANK[Math.max(...list.map((x) => SOURCE_RANK.indexOf(x as (typeof SOURCE_RANK)[number])))] as MetricValue['source'];
+  const first = perPass[0]!.metric as MetricValue;
+  out.push({
+    name: 'energy.compress', value: energyJ, unit: 'J', source: weakest(sources),
+    detail: { meter: first.detail?.['meter'], devices: first.detail?.['devices'], passes: perPass.map((p) => ({ step: p.step, energyJ: (p.metric as MetricValue).value, durationS: p.seconds })) },
+  });
+  if (parent?.energy && Number.isFinite(parent.energy.value)) {
+    out.push({
+      name: 'energy.train', value: parent.energy.value + energyJ, unit: 'J', source: weakest([parent.energy.source, ...sources]),
+      detail: { cumulative: 'the parent trial\'s training plus this compression\'s fine-tuning and distillation', parentJ: parent.energy.value, compressJ: energyJ, meter: first.detail?.['meter'], devices: first.detail?.['devices'] },
+    });
+  }
+  if (parent?.seconds !== undefined && Number.isFinite(parent.seconds)) {
+    out.push({ name: 'train.seconds', value: parent.seconds + seconds, unit: 's', source: 'measured', detail: { cumulative: 'parent training plus compression passes', parentS: parent.seconds, compressS: seconds } });
+  }
+  return out;
 }
 
 /** Meters parent and child inference alternately, `rounds` times each, and combines each side's rounds. */

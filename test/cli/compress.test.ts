@@ -31,7 +31,10 @@ async function fixtureRun(db: string, options: { withModels?: boolean; table?: b
       const t = await store.startTrial(run.id, { seq, key: `k${seq}`, arch: ARCH });
       await store.finishTrial(t.id, {
         state: 'complete', durationMs: 1, tellSeq: seq,
-        metrics: [{ name: 'accuracy.val', value: 0.5 + seq / 10, unit: 'fraction', source: 'measured' }, { name: 'latency.cpu', value: 2 - seq, unit: 'ms', source: 'measured' }],
+        metrics: [
+          { name: 'accuracy.val', value: 0.5 + seq / 10, unit: 'fraction', source: 'measured' }, { name: 'latency.cpu', value: 2 - seq, unit: 'ms', source: 'measured' },
+          { name: 'energy.train', value: 40 + seq, unit: 'J', source: 'estimated' }, { name: 'train.seconds', value: 3, unit: 's', source: 'measured' },
+        ],
       });
       if (options.withModels !== false) {
         const model = buildMobilenet(ARCH, TASK, { seed: seq + 1 });
@@ -73,6 +76,10 @@ describe('compress: bad input exits 2 naming the problem, before anything trains
     [['--steps', 'quantize,prune'], /quantize must be the last step/],
     [['--steps', 'fold,distill'], /fold must come after prune and distill/],
     [['--steps', 'prune', '--prune', 'random'], /--prune must be magnitude or channels/],
+    [['--steps', 'prune', '--prune', 'magnitude', '--drop-gates'], /--drop-gates removes whole modules and goes with --prune channels/],
+    [['--steps', 'prune', '--prune', 'magnitude', '--channel-multiple', '8'], /--channel-multiple .* goes with --prune channels/],
+    [['--steps', 'prune', '--channel-multiple', '0'], /--channel-multiple must be a positive whole number/],
+    [['--steps', 'distill', '--drop-gates'], /--drop-gates applies to the prune step/],
     [['--steps', 'quantize', '--quantize', 'int4'], /--quantize must be fp16 or int8/],
     [['--steps', 'distill', '--temperature', '0'], /--temperature must be a positive number/],
     [['--steps', 'distill', '--alpha', '2'], /--alpha must be a fraction in \[0, 1\]/],
@@ -128,6 +135,14 @@ describe.runIf(existsSync(join(DEBIAN_FASHION_MNIST_DIR, 'train-labels-idx1-ubyt
     expect(res!.provenance['energy.infer']?.source).toBe('estimated');
     expect(res!.provenance['latency.cpu']?.detail).toMatchObject({ batchSize: 1 });
     expect(res!.provenance['accuracy']?.detail?.['parent']).toBe(res!.parentMetrics['accuracy']);
+    // What producing it cost: the fine-tuning pass metered, added to the parent's own training.
+    expect(res!.metrics['energy.compress']).toBeGreaterThan(0);
+    expect(res!.provenance['energy.compress']?.source).toBe('estimated');
+    expect(res!.provenance['energy.train']?.detail).toMatchObject({ parentJ: expect.any(Number), compressJ: res!.metrics['energy.compress'] });
+    const parentJ = res!.provenance['energy.train']!.detail!['parentJ'] as number;
+    expect(parentJ).toBe(40);
+    expect(res!.metrics['energy.train']).toBeCloseTo(parentJ + res!.metrics['energy.compress']!, 6);
+    expect(res!.metrics['train.seconds']).toBeGreaterThan(res!.metrics['compress.seconds']!);
 
     const store = await openRunStore(db, { mode: 'existing' });
     try {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/index.js';
-import { pruneChannels } from '../../src/compress/index.js';
+import { keptCount, pruneChannels } from '../../src/compress/index.js';
 import { layersModelCost } from '../../src/space/index.js';
 import { buildMobilenet, mobilenetCostDetail, type MobilenetArch } from '../../search-spaces/mobilenet/index.js';
 
@@ -135,6 +135,42 @@ describe('pruneChannels on other shapes', () => {
     } finally {
       r.model.dispose();
       m.dispose();
+    }
+  });
+});
+
+describe('keptCount', () => {
+  it('rounds kept channels to the nearest multiple, never above the original nor below one multiple, and leaves small groups whole', () => {
+    expect(keptCount(48, 0.5, 1, 1)).toBe(24);
+    expect(keptCount(48, 0.6, 1, 1)).toBe(20);
+    expect(keptCount(48, 0.6, 1, 16)).toBe(16);
+    expect(keptCount(48, 0.5, 1, 16)).toBe(32);
+    expect(keptCount(144, 0.6, 1, 16)).toBe(64);
+    expect(keptCount(288, 0.6, 1, 16)).toBe(112);
+    expect(keptCount(24, 0.9, 1, 8)).toBe(8);
+    expect(keptCount(16, 0.5, 1, 16)).toBe(16);
+    expect(keptCount(6, 0.5, 1, 8)).toBe(6);
+    expect(keptCount(40, 0, 1, 16)).toBe(40);
+  });
+});
+
+describe('pruneChannels with multipleOf', () => {
+  it('keeps every pruned group at a multiple and the network still computes', async () => {
+    await tf.setBackend('cpu');
+    const wide: MobilenetArch = { ...ARCH, width: 1 };
+    const model = buildMobilenet(wide, task, { seed: 5 });
+    const r = pruneChannels(model, 0.6, { multipleOf: 8 });
+    const x = tf.randomUniform([2, 28, 28], 0, 1, 'float32', 1);
+    try {
+      const pruned = r.groups.filter((g) => g.channelsAfter < g.channelsBefore);
+      expect(pruned.length).toBeGreaterThan(3);
+      for (const g of pruned) expect(g.channelsAfter % 8).toBe(0);
+      for (const g of r.groups.filter((g) => g.channelsBefore < 16)) expect(g.channelsAfter).toBe(g.channelsBefore);
+      expect((r.model.predict(x) as tf.Tensor).shape).toEqual([2, 10]);
+    } finally {
+      x.dispose();
+      r.model.dispose();
+      model.dispose();
     }
   });
 });

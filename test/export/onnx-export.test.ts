@@ -76,6 +76,11 @@ describe.runIf(existsSync(join(DEBIAN_FASHION_MNIST_DIR, 't10k-images-idx3-ubyte
     expect(ops['BatchNormalization']).toBeUndefined();
     expect(ops['Conv']).toBeGreaterThan(10);
     expect(ops['Clip']).toBeGreaterThan(5);
+    // Squeeze-and-excitation gates stay 4-D (pool, 1×1 convs, multiply): the classifier is the only Gemm and Flatten.
+    expect(model.layers.some((l) => l.name.endsWith('_se_gate'))).toBe(true);
+    expect(ops['Gemm']).toBe(1);
+    expect(ops['Flatten']).toBe(1);
+    expect(ops['Reshape']).toBeUndefined();
     // Depthwise convolutions are grouped Convs with one group per channel.
     const grouped = fp32.model.graph.node.filter((n) => n.op_type === 'Conv' && Number(n.attribute?.find((a) => a.name === 'group')?.i ?? 1) > 1);
     expect(grouped.length).toBe(model.layers.filter((l) => l.getClassName() === 'DepthwiseConv2D').length);

@@ -207,7 +207,8 @@ async function compressRun(args: CompressArgs, logger: Logger): Promise<{ run: R
         const model = await loadModelArtifact((await store.getModel(parent.id))!);
         const t0 = performance.now();
         try {
-          const outcome = await compressModel(model, plan, { data, meter: energy.meter, backend: backend.name, teacher, teacherTrialId: teacherTrial?.id, int8, logger, label });
+          const parentTraining = { energy: metric(parent, 'energy.train'), seconds: metric(parent, 'train.seconds')?.value };
+          const outcome = await compressModel(model, plan, { data, meter: energy.meter, backend: backend.name, teacher, teacherTrialId: teacherTrial?.id, int8, logger, label, parentTraining });
           const record = await store.startTrial(runId, {
             key: compressedKey(parent, plan, taken), arch: parent.arch, kind: 'compressed', parentTrialId: parent.id,
             steps: outcome.steps.map((s) => ({ name: s.name, settings: s.settings, detail: s.detail })),
