@@ -1,11 +1,12 @@
 /**
  * Training throughput of reference models A and B per backend, with 1 and 2 worker threads,
- * beside PyTorch (one thread) on the same model, batch and optimiser, measured in the same run.
+ * beside PyTorch (one thread) on the same model, batch and optimiser, measured in the same run; for
+ * several workers also as many one-thread PyTorch processes run together (the machine's own scaling).
  * Run by hand: `npm run bench:train -- [--json] [--models A,B] [--backends wasm,cpu] [--workers 1,2]
  * [--steps 30] [--cpu-steps 2] [--repeats 3] [--accuracy] [--accuracy-train 6400] [--accuracy-test 2000]`.
  * stdout: one JSON object per line with --json (else a table); progress on stderr.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -81,6 +82,28 @@ function runPeer(model: 'A' | 'B', steps: number): number {
   return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { samplesPerS: number }).samplesPerS;
 }
 
+/**
+ * `copies` PyTorch peers (one thread each) started together: their summed rate is what this machine
+ * gives `copies` independent single-threaded trainers, the yardstick for worker scaling (a VM's
+ * vCPUs may share a physical core or memory bandwidth).
+ */
+async function runPeersTogether(model: 'A' | 'B', steps: number, copies: number): Promise<number> {
+  const one = () => new Promise<number>((resolve, reject) => {
+    const child = spawn(PYTHON, [peerScript(), model, String(steps)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`PyTorch peer failed: ${err}`));
+      else resolve((JSON.parse(out.trim().split('\n').pop()!) as { samplesPerS: number }).samplesPerS);
+    });
+  });
+  const rates = await Promise.all(Array.from({ length: copies }, one));
+  return rates.reduce((a, b) => a + b, 0);
+}
+
 function trainingData(model: 'A' | 'B', samples: number, fashion: ImageSet | null): { inputs: Float32Array | Int32Array; labels: Int32Array } {
   if (model === 'A') {
     if (!fashion) throw new Error(`model A needs Fashion-MNIST in ${FASHION_MNIST_DIR}`);
@@ -122,10 +145,12 @@ async function throughput(args: Args, fashion: ImageSet | null): Promise<void> {
         for (const workers of args.workers) {
           const ours: number[] = [];
           const peer: number[] = [];
+          const peerTogether: number[] = [];
           const loads: number[] = [];
           let info: ReferenceTrainResult['backend'] | undefined;
           for (let r = 0; r < args.repeats; r++) {
             peer.push(runPeer(model, model === 'A' ? 20 : 40));
+            if (workers > 1) peerTogether.push(await runPeersTogether(model, model === 'A' ? 20 : 40, workers));
             const task: ReferenceTrainTask = { model, backend, batchSize: BATCH, warmupSteps: warmup, steps, seed: 1, ...data };
             const m = await measure(pools.get(workers)!, workers, task);
             info = m.results[0]!.backend;
@@ -142,6 +167,9 @@ async function throughput(args: Args, fashion: ImageSet | null): Promise<void> {
             ratio: round(samplesPerS / peerSamplesPerS, 3),
             ratioPerWorker: round(samplesPerS / workers / peerSamplesPerS, 3),
             scalingVsOneWorker: single.length && workers > 1 ? round(samplesPerS / single[0]!, 2) : undefined,
+            // The same machine's scaling for PyTorch: `workers` one-thread processes together over one alone.
+            peerTogetherSamplesPerS: workers > 1 ? round(median(peerTogether)) : undefined,
+            peerScaling: workers > 1 ? round(median(peerTogether) / peerSamplesPerS, 2) : undefined,
             runs: ours.map((v) => round(v)), peerRuns: peer.map((v) => round(v)),
             loadAvg1m: loads.map((v) => round(v, 2)), peer: 'PyTorch, 1 thread', backendVersions: info?.versions,
           };
@@ -154,9 +182,9 @@ async function throughput(args: Args, fashion: ImageSet | null): Promise<void> {
     for (const p of pools.values()) await p.close();
   }
   if (!args.json) {
-    process.stdout.write('model backend workers samples/s PyTorch ratio ratio/worker scaling load\n');
+    process.stdout.write('model backend workers samples/s PyTorch ratio ratio/worker scaling PyTorch-scaling load\n');
     for (const r of rows) {
-      process.stdout.write(`${r.model} ${r.backend} ${r.workers} ${r.samplesPerS} ${r.peerSamplesPerS} ${r.ratio} ${r.ratioPerWorker} ${r.scalingVsOneWorker ?? '-'} ${(r.loadAvg1m as number[]).join('/')}\n`);
+      process.stdout.write(`${r.model} ${r.backend} ${r.workers} ${r.samplesPerS} ${r.peerSamplesPerS} ${r.ratio} ${r.ratioPerWorker} ${r.scalingVsOneWorker ?? '-'} ${r.peerScaling ?? '-'} ${(r.loadAvg1m as number[]).join('/')}\n`);
     }
   }
 }
