@@ -45,6 +45,8 @@ export interface ComparisonRow {
   trainSeconds?: number;
   /** Energy per inference at batch 1, in joules. */
   inferEnergyJ?: number;
+  /** Whether inference energy and latency come from compare's side-by-side probe (else from where the model was trained or compressed). */
+  inferSideBySide?: boolean;
   /** Test accuracy (fraction); absent when not measured (an extrapolated full-size baseline). */
   accuracy?: number;
   /** Median latency at batch 1 in ms. */
@@ -115,15 +117,18 @@ export function latencyMetric(t: TrialRecord): MetricValue | undefined {
 export function comparisonRow(t: TrialRecord, role: ComparisonRole, name: string, carbon: CarbonBasis): ComparisonRow {
   const trainEnergy = metric(t, 'energy.train');
   const accuracy = value(t, 'accuracy');
+  // compare's side-by-side probe (every model of the table timed in one session) wins over the trial's own.
+  const sideEnergy = value(t, 'energy.infer.compare');
   const trainEnergyJ = trainEnergy && Number.isFinite(trainEnergy.value) ? trainEnergy.value : undefined;
   const detail = trainEnergy?.detail as { extrapolated?: boolean; method?: 'per-step' | 'macs-ratio'; measuredSteps?: number; plannedSteps?: number; fromTrialId?: number } | undefined;
   const row: ComparisonRow = {
     trialId: t.id, role, name,
     params: value(t, 'params'), macs: value(t, 'macs'),
     trainEnergyJ, trainEnergySource: trainEnergy?.source,
-    trainSeconds: value(t, 'train.seconds'), inferEnergyJ: value(t, 'energy.infer'),
-    accuracy, latencyMs: latencyMetric(t)?.value,
+    trainSeconds: value(t, 'train.seconds'), inferEnergyJ: sideEnergy ?? value(t, 'energy.infer'),
+    accuracy, latencyMs: value(t, 'latency.cpu.compare') ?? latencyMetric(t)?.value,
   };
+  if (sideEnergy !== undefined) row.inferSideBySide = true;
   if (trainEnergyJ !== undefined) {
     row.trainEnergyKwh = trainEnergyJ / JOULES_PER_KWH;
     row.carbonG = row.trainEnergyKwh * carbon.pue * carbon.intensityGPerKwh;

@@ -42,11 +42,12 @@ function marked(text: string, row: ComparisonRow, energy: boolean): string {
 /** The comparison table: model, parameters, multiply-adds, training energy and time, inference energy, accuracy, energy per accuracy point, carbon. */
 export function comparisonTable(c: Comparison): TextTable {
   return {
-    headers: ['model', 'role', 'trial', 'params', 'MACs', 'train energy (kWh)', 'train time (s)', 'infer energy (mJ)', 'accuracy (%)', 'J per acc. point', 'carbon (gCO2e)'],
+    headers: ['model', 'role', 'trial', 'params', 'MACs', 'train energy (kWh)', 'train time (s)', 'infer energy (mJ)', 'latency (ms)', 'accuracy (%)', 'J per acc. point', 'carbon (gCO2e)'],
     rows: c.rows.map((r) => [
       r.name, r.role, String(r.trialId), formatCount(r.params), formatCount(r.macs),
       marked(formatValue(r.trainEnergyKwh), r, true), marked(formatValue(r.trainSeconds), r, false),
-      formatValue(r.inferEnergyJ === undefined ? undefined : r.inferEnergyJ * 1000),
+      sideMark(formatValue(r.inferEnergyJ === undefined ? undefined : r.inferEnergyJ * 1000), r, c),
+      sideMark(formatValue(r.latencyMs), r, c),
       r.accuracy === undefined ? (r.extrapolated ? 'n/a*' : '-') : formatValue(r.accuracy * 100),
       marked(formatValue(r.energyPerPointJ), r, true), marked(formatValue(r.carbonG), r, true),
     ]),
@@ -66,13 +67,22 @@ export function deltaTable(c: Comparison): TextTable {
   };
 }
 
+/** Marks an inference figure that is not from compare's side-by-side probe when other rows are. */
+function sideMark(cell: string, r: ComparisonRow, c: Comparison): string {
+  return cell !== '-' && !r.inferSideBySide && c.rows.some((x) => x.inferSideBySide) ? `${cell}†` : cell;
+}
+
 /** Footnotes that explain the table's marks and definitions. */
 export function comparisonNotes(c: Comparison): string[] {
   const notes = [
     'J per acc. point: training energy in joules divided by test accuracy in percentage points (lower is better).',
     `carbon: training energy × PUE ${c.carbon.pue} × ${c.carbon.intensityGPerKwh} gCO2e/kWh (${c.carbon.source}).`,
-    'infer energy: energy of one inference at batch 1.',
+    'infer energy, latency: one inference at batch 1.',
   ];
+  if (c.rows.some((r) => r.inferSideBySide)) {
+    notes.push('infer energy, latency: timed side by side by compare in one session (rounds that visit every model; ONNX Runtime on one thread where the model converts, else tfjs), so rows compare like for like.');
+    if (c.rows.some((r) => r.inferSideBySide !== true && r.inferEnergyJ !== undefined)) notes.push('†: timed where the model was trained or compressed (other load), not side by side; no stored model to time again.');
+  }
   for (const r of c.rows) {
     const x = r.extrapolated;
     if (!x) continue;

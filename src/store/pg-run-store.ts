@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { GreennasError, UserError, type ModelArtifact } from '../core/index.js';
+import { GreennasError, UserError, type MetricValue, type ModelArtifact } from '../core/index.js';
 import { migrations } from './migrations.js';
 import type { NewRun, NewTrial, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
 import { newTrialColumns, toModel, toRun, toTrial, toTrials, toWorker, type MetricRow, type ModelRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
@@ -289,6 +289,18 @@ export class PgRunStore implements RunStore {
   async getModel(trialId: number): Promise<ModelArtifact | undefined> {
     const rows = await this.run(async (c) => (await c.query('SELECT * FROM trial_models WHERE trial_id = $1', [trialId])).rows as ModelRow[]);
     return rows[0] && toModel(rows[0]);
+  }
+
+  async setMetrics(trialId: number, metrics: readonly MetricValue[]): Promise<void> {
+    await this.run(async (c) => {
+      const row = (await c.query('SELECT state FROM trials WHERE id = $1 FOR UPDATE', [trialId])).rows[0] as { state: string } | undefined;
+      if (row?.state !== 'complete') throw new GreennasError(`trial ${trialId} is ${row ? row.state : 'not in this store'}; metrics are added to complete trials only`, 'E_STORE');
+      for (const m of metrics) {
+        await c.query(`INSERT INTO metrics (trial_id, name, value, unit, source, detail) VALUES ($1, $2, $3, $4, $5, $6)
+          ON CONFLICT (trial_id, name) DO UPDATE SET value = excluded.value, unit = excluded.unit, source = excluded.source, detail = excluded.detail`,
+        [trialId, m.name, m.value, m.unit, m.source, m.detail ? JSON.stringify(m.detail) : null]);
+      }
+    }, true);
   }
 
   async finishTrial(trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): Promise<void> {

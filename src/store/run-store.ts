@@ -207,6 +207,11 @@ export interface RunStore {
   getTrial(trialId: number): Promise<TrialRecord | undefined>;
   /** A run's trials in evaluation order. */
   listTrials(runId: number): Promise<TrialRecord[]>;
+  /**
+   * Adds metrics to a complete trial, replacing any of the same name (a later re-measurement, such
+   * as compare's side-by-side inference probe); the trial's state and its other metrics stay.
+   */
+  setMetrics(trialId: number, metrics: readonly MetricValue[]): Promise<void>;
   /** Stores (or replaces) a trial's trained model. */
   saveModel(trialId: number, artifact: ModelArtifact): Promise<void>;
   /** A trial's stored model, or undefined when none was stored (failed, pruned, table-evaluated). */

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { GreennasError, UserError, type ModelArtifact } from '../core/index.js';
+import { GreennasError, UserError, type MetricValue, type ModelArtifact } from '../core/index.js';
 import { migrations, type Migration } from './migrations.js';
 import type { NewRun, NewTrial, RunRecord, RunState, RunStore, TrialRecord, TrialResult, WorkerBeat, WorkerRecord } from './run-store.js';
 import { newTrialColumns, toModel, toRun, toTrial, toTrials, toWorker, type MetricRow, type ModelRow, type RunRow, type TrialRow, type WorkerRow } from './rows.js';
@@ -200,6 +200,16 @@ export class SqliteRunStore implements RunStore {
       this.db.prepare('UPDATE runs SET updated_at = ? WHERE id = (SELECT run_id FROM trials WHERE id = ?)').run(new Date().toISOString(), trialId);
     })();
   };
+
+  async setMetrics(trialId: number, metrics: readonly MetricValue[]): Promise<void> {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT state FROM trials WHERE id = ?').get(trialId) as { state: string } | undefined;
+      if (row?.state !== 'complete') throw new GreennasError(`trial ${trialId} is ${row ? row.state : 'not in this store'}; metrics are added to complete trials only`, 'E_STORE');
+      const up = this.db.prepare(`INSERT INTO metrics (trial_id, name, value, unit, source, detail) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (trial_id, name) DO UPDATE SET value = excluded.value, unit = excluded.unit, source = excluded.source, detail = excluded.detail`);
+      for (const m of metrics) up.run(trialId, m.name, m.value, m.unit, m.source, m.detail ? JSON.stringify(m.detail) : null);
+    })();
+  }
 
   async finishTrial(trialId: number, result: TrialResult, front?: { runId: number; trialIds: number[] }): Promise<void> {
     this.finishTx(trialId, result, front);

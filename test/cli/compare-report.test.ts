@@ -62,7 +62,7 @@ describe('greennas compare and report', () => {
     const r = runCli(['compare', String(runId), '--db', db, '--models', 'mobilenetv2', '--full-steps', '0', '--json'], { timeoutMs: 300_000 });
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as { rows: { role: string; name: string; accuracy?: number; trainEnergyJ?: number; params?: number; extrapolated?: { method: string } }[]; deltas: { accuracyPoints?: number; paramsPct?: number }[]; baselines: { outcome: string }[] };
+    const out = JSON.parse(r.stdout) as { rows: { role: string; name: string; accuracy?: number; trainEnergyJ?: number; params?: number; inferEnergyJ?: number; latencyMs?: number; inferSideBySide?: boolean; extrapolated?: { method: string } }[]; deltas: { accuracyPoints?: number; paramsPct?: number }[]; baselines: { outcome: string }[] };
     expect(out.baselines.map((b) => b.outcome)).toEqual(['trained', 'extrapolated']);
     const names = out.rows.map((x) => `${x.role}:${x.name}`);
     expect(names).toEqual(expect.arrayContaining(['baseline:MobileNetV2 ×0.5w ×0.5d', 'baseline:MobileNetV2']));
@@ -70,6 +70,11 @@ describe('greennas compare and report', () => {
     const proxy = out.rows.find((x) => x.name === 'MobileNetV2 ×0.5w ×0.5d')!;
     expect(proxy.accuracy).toBeGreaterThanOrEqual(0);
     expect(proxy.trainEnergyJ).toBeGreaterThan(0);
+    // Timed again beside the other models with a stored one (here only the trained baseline; the fixture's front has no models).
+    expect(proxy.inferSideBySide).toBe(true);
+    expect(proxy.inferEnergyJ).toBeGreaterThan(0);
+    expect(proxy.latencyMs).toBeGreaterThan(0);
+    expect(out.rows.filter((x) => x.role === 'front').every((x) => x.inferSideBySide === undefined && x.inferEnergyJ === 0.01)).toBe(true);
     const full = out.rows.find((x) => x.name === 'MobileNetV2')!;
     expect(full.extrapolated?.method).toBe('macs-ratio');
     expect(full.accuracy).toBeUndefined();

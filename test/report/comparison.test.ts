@@ -51,7 +51,7 @@ describe('comparison', () => {
     const t = comparisonTable(c);
     const full = t.rows.find((r) => r[2] === String(extrapolated.id))!;
     expect(full[5]).toMatch(/\*~$/);
-    expect(full[8]).toBe('n/a*');
+    expect(full[9]).toBe('n/a*');
     const notes = comparisonNotes(c).join('\n');
     expect(notes).toMatch(/trained for 3 steps.*188 steps/);
     expect(notes).toMatch(/estimated from CPU time/);

@@ -157,6 +157,28 @@ describe.each(backends)('RunStore contract ($name)', (backend) => {
     await store.close();
   });
 
+  it('adds metrics to a complete trial, replacing same-named ones and keeping the rest', async () => {
+    const { store } = await backend.fresh();
+    const run = await store.createRun(newRun());
+    const t = await store.startTrial(run.id, { seq: 0, key: 'k0', arch: 1 });
+    await expect(store.setMetrics(t.id, [{ name: 'x', value: 1, unit: 'ms', source: 'measured' }])).rejects.toThrow(/running; metrics are added to complete trials only/);
+    await store.finishTrial(t.id, { state: 'complete', durationMs: 1, tellSeq: 0, metrics: [
+      { name: 'accuracy', value: 0.5, unit: 'fraction', source: 'measured' }, { name: 'energy.infer.compare', value: 2, unit: 'J', source: 'estimated' },
+    ] });
+    await store.setMetrics(t.id, [
+      { name: 'energy.infer.compare', value: 3, unit: 'J', source: 'estimated', detail: { rounds: 3 } }, { name: 'latency.cpu.compare', value: 0.1, unit: 'ms', source: 'measured' },
+    ]);
+    const back = await store.getTrial(t.id);
+    expect(back?.state).toBe('complete');
+    expect(back?.metrics).toEqual([
+      { name: 'accuracy', value: 0.5, unit: 'fraction', source: 'measured' },
+      { name: 'energy.infer.compare', value: 3, unit: 'J', source: 'estimated', detail: { rounds: 3 } },
+      { name: 'latency.cpu.compare', value: 0.1, unit: 'ms', source: 'measured' },
+    ]);
+    await expect(store.setMetrics(99999, [])).rejects.toThrow(/not in this store/);
+    await store.close();
+  });
+
   it('keeps worker heartbeats, aged by the store clock', async () => {
     const { store } = await backend.fresh();
     const beat = { id: 'h:1:ab', runId: 3, host: 'h', pid: 1, devices: ['cpu: x'], slots: 2, version: '0.1.0', state: 'running' as const,

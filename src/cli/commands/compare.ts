@@ -3,6 +3,7 @@ import { createStderrLogger, UserError } from '../../core/index.js';
 import { comparisonNotes, comparisonTable, deltaTable, renderText } from '../../report/index.js';
 import { commonOptions, printJson } from '../options.js';
 import { compareBaselines, FULL_STEPS_DEFAULT } from '../compare-baselines.js';
+import { remeasureInference } from '../compare-inference.js';
 import { loadRunReport } from '../report-source.js';
 import { openExistingStore, parseRunId, requireRun, withStore } from '../store-access.js';
 
@@ -40,6 +41,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       const run = await requireRun(store, runId, args.db);
       const outcomes = await compareBaselines({ store, run, models, fullSteps, retrain: args.retrain, logger });
       for (const o of outcomes) if (o.outcome === 'failed') logger.warn(`compare: ${o.label} failed: ${o.reason}`);
+      await remeasureInference({ store, run, logger });
       const report = await loadRunReport(store, runId, args.db);
       if (args.json) return printJson({ ...report.comparison, baselines: outcomes });
       process.stdout.write(`Run ${run.id}: ${run.space} on ${run.dataset}\n\n`);

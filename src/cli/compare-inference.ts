@@ -1,0 +1,81 @@
+import { createRng, shuffleInPlace, type Logger, type MetricValue } from '../core/index.js';
+import type { RunRecord, RunStore, TrialRecord } from '../store/index.js';
+import { evaluatorOptionsFrom, type ProxyConfig } from './proxy-options.js';
+import type { SearchSettings } from './search-setup.js';
+
+/*
+ * The inference half of `greennas compare`. Search and baseline trials time inference inside their
+ * training workers, while other workers train beside them; compressed models are timed in the
+ * compress session. Those figures answer "how fast was it where it was trained", not "which model
+ * is cheaper to serve": the machine's load differs between them, and the estimate meter's idle share
+ * grows with wall time. So compare times every model of the table again, here, one after another in
+ * rounds (each round visits every model, so a change of load hits all of them alike), on the same
+ * runtime and meter, and stores the result on each trial under the names below.
+ */
+
+/** Names of compare's side-by-side inference metrics (batch 1). */
+export const SIDE_BY_SIDE = { latency: 'latency.cpu.compare', energy: 'energy.infer.compare' } as const;
+
+/** Rounds of the side-by-side probe (each visits every model once). */
+export const SIDE_BY_SIDE_ROUNDS = 3;
+
+/** The trials compare re-measures: the run's front, its compressed models and its baselines, each with a stored model. */
+async function tableTrials(store: RunStore, run: RunRecord): Promise<TrialRecord[]> {
+  const front = new Set(await store.getFrontIds(run.id));
+  return (await store.listTrials(run.id)).filter((t) => t.state === 'complete' && ((t.kind ?? 'search') !== 'search' || front.has(t.id)));
+}
+
+/**
+ * Times batch-1 inference of every model of the comparison table side by side in this process
+ * (ONNX Runtime on one thread when the model converts, else the run's tfjs backend; the estimate
+ * meter reads this process's CPU time) and stores `latency.cpu.compare` and `energy.infer.compare`
+ * on each trial. Returns how many models were measured.
+ */
+export async function remeasureInference(o: { store: RunStore; run: RunRecord; logger: Logger; rounds?: number }): Promise<number> {
+  const { store, run, logger } = o;
+  const settings = run.settings as unknown as SearchSettings;
+  const proxy = settings.proxy as ProxyConfig | undefined;
+  if (!proxy) return 0;
+  const withModels: { trial: TrialRecord; artifact: NonNullable<Awaited<ReturnType<RunStore['getModel']>>> }[] = [];
+  for (const trial of await tableTrials(store, run)) {
+    const artifact = await store.getModel(trial.id);
+    if (artifact) withModels.push({ trial, artifact });
+  }
+  if (withModels.length === 0) return 0;
+
+  const { initBackend } = await import('../trainer/backend.js');
+  const { loadModelArtifact } = await import('../trainer/model-artifacts.js');
+  const { combineRounds, inferenceMetrics, meterLayersModelInference } = await import('../compress/measure.js');
+  const { loadDataset } = await import('../data/index.js');
+  const { resolveEnergySetup, processCpuTime } = await import('../energy/index.js');
+  const options = evaluatorOptionsFrom(proxy, run.dataset, run.seed);
+  const backend = await initBackend(proxy.backend);
+  const ds = await loadDataset(run.dataset, { ...options.datasetOptions });
+  const energy = await resolveEnergySetup({ ...proxy.energy, cpuTime: processCpuTime });
+  const models = [];
+  for (const w of withModels) models.push({ trial: w.trial, model: await loadModelArtifact(w.artifact) });
+  const rounds = Math.max(1, o.rounds ?? SIDE_BY_SIDE_ROUNDS);
+  logger.info(`compare: timing inference of ${models.length} models side by side, ${rounds} rounds (meter ${energy.meter.name})`);
+  const measured = new Map<number, Awaited<ReturnType<typeof meterLayersModelInference>>[]>();
+  try {
+    for (let r = 0; r < rounds; r++) {
+      // A seeded shuffle per round, so no model always runs right after the same neighbour.
+      const order = shuffleInPlace([...models], createRng(`compare-infer/${run.id}/${r}`));
+      for (const m of order) {
+        const ctx = { test: ds.test, inputShape: ds.task.inputShape, meter: energy.meter, backend: backend.name, label: `run-${run.id}/compare/trial-${m.trial.id}/infer-${r}` };
+        measured.set(m.trial.id, [...(measured.get(m.trial.id) ?? []), await meterLayersModelInference(m.model, ctx)]);
+      }
+      logger.info(`compare: inference round ${r + 1}/${rounds} done`);
+    }
+  } finally {
+    for (const m of models) m.model.dispose();
+  }
+  const session = { by: 'compare', models: models.length, rounds, measuredAt: new Date().toISOString(), trials: models.map((m) => m.trial.id) };
+  for (const m of models) {
+    const c = combineRounds(measured.get(m.trial.id)!);
+    const detail = { runtime: c.runtime ?? 'tfjs', ...(c.runtime === 'onnxruntime-node' ? { intraOpThreads: 1 } : { backend: backend.name }), roundsJPerInference: c.roundsJ, sideBySide: session };
+    const metrics: MetricValue[] = inferenceMetrics(c, detail).map((v) => ({ ...v, name: v.name === 'latency.cpu' ? SIDE_BY_SIDE.latency : SIDE_BY_SIDE.energy }));
+    await store.setMetrics(m.trial.id, metrics);
+  }
+  return models.length;
+}
