@@ -22,6 +22,21 @@ export interface SimdKernels {
     KH: number, KW: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number): void;
   /** 1×1 stride-1 convolution filter gradient; scratch: part (C·CO floats), out64 (C·CO doubles). */
   conv1x1_filter_grad(x: number, dy: number, out: number, part: number, out64: number, P: number, C: number, CO: number): void;
+  /**
+   * C = alpha·op(A)·op(B) over a two-level batch, operands addressed by element strides (see kernels.c);
+   * scratch: pack (gemmPackFloats(K, N) floats).
+   */
+  gemm(a: number, b: number, c: number, pack: number, M: number, N: number, K: number,
+    aRowStride: number, aColStride: number, bRowStride: number, bColStride: number, cRowStride: number,
+    batch1: number, batch2: number, aStride1: number, aStride2: number, bStride1: number, bStride2: number,
+    cStride1: number, cStride2: number, alpha: number): void;
+  /** Softmax gradient over rows of n, in place on g: g ← alpha·p⊙(g − Σ g·p); no scratch. */
+  softmax_grad(p: number, g: number, rows: number, n: number, alpha: number): void;
+}
+
+/** Floats of scratch `gemm` needs to pack op(B) of a K × N product (its KC × NC blocks, NR-column panels). */
+export function gemmPackFloats(K: number, N: number): number {
+  return Math.max(1, Math.min(K, 256) * Math.ceil(Math.min(N, 256) / 8) * 8);
 }
 
 /** The parts of the WebAssembly global used here (this project's TypeScript libs do not declare it). */

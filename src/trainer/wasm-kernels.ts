@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels } from './simd-kernels.js';
+import { gemmPackFloats, simdKernels } from './simd-kernels.js';
 import { type ArrayKernelContext, CpuKernelContext, type KernelAttrs, type KernelImpl, type KernelInputs, sizeOf, type WasmBackend, WasmKernelContext } from './wasm-backend-access.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
@@ -275,9 +275,10 @@ function unsortedSegmentSum(k: ArrayKernelContext, inputs: KernelInputs, attrs: 
 }
 
 /**
- * Batched and transposed matrix products: stock wasm sends only batch-1, non-transposed products
- * to XNNPACK and runs the rest in a naive loop, so transpose operands on the JS side and run one
- * XNNPACK product per batch entry on zero-copy views.
+ * Batched and transposed matrix products. With the SIMD module, one strided `gemm` call reads the
+ * operands in place whatever their transposes, batch or broadcast (stock wasm sends only batch-1,
+ * non-transposed products to XNNPACK and runs the rest in a naive loop). Without it, transpose
+ * operands on the JS side and run one XNNPACK product per batch entry on zero-copy views.
  */
 function batchMatMul(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -291,10 +292,21 @@ function batchMatMul(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAt
   const batch = sizeOf(outer);
   const plain = !transposeA && !transposeB && batch === 1;
   const stockBroadcast = batchA !== batchB && batchA !== 1 && batchB !== 1;
-  if (plain || stockBroadcast || a.dtype !== 'float32') return k.run('BatchMatMul', inputs, attrs);
+  const simd = simdKernels(k.backend);
+  if (stockBroadcast || a.dtype !== 'float32' || (plain && !simd)) return k.run('BatchMatMul', inputs, attrs);
   const M = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
   const K = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const N = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (simd) {
+    const out = k.alloc([...outer, M, N]);
+    if (sizeOf(out.shape) === 0) return out;
+    const pack = k.alloc([gemmPackFloats(K, N)]);
+    simd.gemm(k.offset(a), k.offset(b), k.offset(out), k.offset(pack), M, N, K,
+      transposeA ? 1 : K, transposeA ? M : 1, transposeB ? 1 : N, transposeB ? K : 1, N,
+      batch, 1, batchA === 1 ? 0 : M * K, 0, batchB === 1 ? 0 : K * N, 0, M * N, 0, 1);
+    k.free(pack);
+    return out;
+  }
   const aN = transposeA ? batchTranspose(k, a, batchA, K, M) : a;
   const bN = transposeB ? batchTranspose(k, b, batchB, N, K) : b;
   const out = k.alloc([...outer, M, N]);

@@ -178,6 +178,29 @@ describe('wasm training kernels vs cpu', () => {
     }
   });
 
+  it('BatchMatMul over sizes across the SIMD tiles (4 × 8) and blocks (256), odd sizes, broadcasting', () => {
+    const rng = createRng('gemm');
+    const sizes = [1, 3, 4, 5, 8, 9, 17, 33, 64, 70];
+    for (let trial = 0; trial < 24; trial++) {
+      const batch = rng.pick([[], [1], [2], [5]]);
+      const m = rng.pick(sizes);
+      // Some products span more than one 256-block of the shared or the output dimension.
+      const kk = trial % 6 === 0 ? 257 + rng.int(300) : rng.pick(sizes);
+      const nn = trial % 6 === 3 ? 257 + rng.int(40) : rng.pick(sizes);
+      const ta = rng.next() < 0.5;
+      const tb = rng.next() < 0.5;
+      const broadcast = batch.length > 0 ? rng.pick(['none', 'a', 'b'] as const) : 'none';
+      const aBatch = broadcast === 'a' ? [1] : batch;
+      const bBatch = broadcast === 'b' ? [1] : batch;
+      const a = { values: rand(rng, [...aBatch, m, kk].reduce((p, q) => p * q, 1)), shape: [...aBatch, ...(ta ? [kk, m] : [m, kk])] };
+      const b = { values: rand(rng, [...bBatch, kk, nn].reduce((p, q) => p * q, 1)), shape: [...bBatch, ...(tb ? [nn, kk] : [kk, nn])] };
+      const label = `matmul ${a.shape}x${b.shape} ta${ta} tb${tb}`;
+      const fwd = (backend: Backend) => on(backend, () => tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), ta, tb));
+      expectClose(fwd('wasm'), fwd('cpu'), label);
+      if (broadcast === 'none') compareGrads(label, [a, b], (p, q) => tf.matMul(p!, q!, ta, tb), trial);
+    }
+  });
+
   it('Sum, Mean, Transpose and Unstack over random axes', () => {
     const rng = createRng('reduce');
     for (let trial = 0; trial < 20; trial++) {
