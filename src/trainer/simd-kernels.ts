@@ -32,6 +32,13 @@ export interface SimdKernels {
     cStride1: number, cStride2: number, alpha: number): void;
   /** Softmax gradient over rows of n, in place on g: g ← alpha·p⊙(g − Σ g·p); no scratch. */
   softmax_grad(p: number, g: number, rows: number, n: number, alpha: number): void;
+  /** out[o, c] = scale·Σ_r x[o, r, c]; scratch: part (cols floats), s64 (cols doubles). */
+  reduce_rows(x: number, out: number, part: number, s64: number, outer: number, rows: number, cols: number, scale: number): void;
+  /** Layer norm over the last axis; outputs y, mean and rstd per row; no scratch. */
+  layer_norm(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, D: number, eps: number): void;
+  /** Its gradients; scratch: pg, pb (D floats), g64, b64 (D doubles). */
+  layer_norm_grad(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number,
+    pg: number, pb: number, g64: number, b64: number, rows: number, D: number): void;
 }
 
 /** Floats of scratch `gemm` needs to pack op(B) of a K × N product (its KC × NC blocks, NR-column panels). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerAttentionKernels } from './attention-kernels.js';
 import { gemmPackFloats, simdKernels } from './simd-kernels.js';
 import { type ArrayKernelContext, CpuKernelContext, type KernelAttrs, type KernelImpl, type KernelInputs, sizeOf, type WasmBackend, WasmKernelContext } from './wasm-backend-access.js';
 
@@ -13,7 +14,7 @@ export const ADDED_WASM_KERNELS = [
 ] as const;
 
 /** Stock wasm kernels this module replaces with faster versions (they fall back to the stock one where it is fast). */
-export const REPLACED_WASM_KERNELS = ['BatchMatMul', 'Sum', 'Mean', 'Conv2DBackpropInput', 'Transpose', 'Unpack'] as const;
+export const REPLACED_WASM_KERNELS = ['BatchMatMul', 'Sum', 'Mean', 'Conv2DBackpropInput', 'Transpose', 'Unpack', 'GatherV2', 'Identity'] as const;
 
 function convInfo(xShape: number[], filterShape: number[], attrs: KernelAttrs, depthwise: boolean): Conv2DInfo {
   const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
@@ -352,6 +353,14 @@ function reduceContiguous(k: WasmKernelContext, name: 'Sum' | 'Mean', inputs: Ke
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
   const out = k.alloc(outShape);
+  const simd = simdKernels(k.backend);
+  if (simd && sizeOf(outShape) > 0) {
+    const scratch = k.alloc([3 * innerN]); // s64 (innerN doubles), then part (innerN floats)
+    const s = k.offset(scratch);
+    simd.reduce_rows(k.offset(x), k.offset(out), s + 8 * innerN, s, outerN, redN, innerN, name === 'Mean' ? 1 / redN : 1);
+    k.free(scratch);
+    return out;
+  }
   const X = k.f32(x);
   const O = k.f32(out);
   const acc = new Float64Array(innerN);
@@ -455,6 +464,41 @@ function unpack(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs):
   return outs;
 }
 
+/**
+ * Gather along axis 0 without batch dimensions (the embedding lookup) as one block copy per index;
+ * the stock kernel checks each index through a closure and copies element by element. Other gathers
+ * go to the stock kernel.
+ */
+function gatherRows(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+  const rank = x.shape.length;
+  const axis = ((attrs.axis as number | undefined) ?? 0) < 0 ? (attrs.axis as number) + rank : ((attrs.axis as number | undefined) ?? 0);
+  const simple = axis === 0 && !attrs.batchDims && rank >= 1 && indices.dtype === 'int32' && (x.dtype === 'float32' || x.dtype === 'int32');
+  if (!simple) return k.run('GatherV2', inputs, attrs);
+  const rows = x.shape[0]!;
+  const width = sizeOf(x.shape.slice(1));
+  const count = sizeOf(indices.shape);
+  const out = k.alloc([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const ids = k.i32(indices);
+  const X = x.dtype === 'int32' ? k.i32(x) : k.f32(x);
+  const O = x.dtype === 'int32' ? k.i32(out) : k.f32(out);
+  for (let i = 0; i < count; i++) {
+    const r = ids[i]!;
+    if (!(r >= 0 && r < rows)) {
+      k.free(out);
+      throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+    }
+    O.set(X.subarray(r * width, (r + 1) * width), i * width);
+  }
+  return out;
+}
+
+/** Identity as a reference to the same data (as the cpu backend does); the stock wasm kernel copies. */
+function identity(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const { x } = inputs as { x: tf.TensorInfo };
+  return x.dtype === 'string' ? k.run('Identity', inputs, attrs) : k.reshape(x, x.shape);
+}
+
 let registered = false;
 let cpuRegistered = false;
 
@@ -519,8 +563,11 @@ export function registerWasmTrainingKernels(): void {
     Mean: (k, i, a) => reduceContiguous(k, 'Mean', i, a),
     Conv2DBackpropInput: conv2DBackpropInput,
     Transpose: transpose,
+    GatherV2: gatherRows,
+    Identity: identity,
     Unpack: (k, i, a) => (i.value!.dtype === 'float32' || i.value!.dtype === 'int32' ? unpack(k, i, a) : k.run('Unpack', i, a)),
   };
   replaceKernels('wasm', ctx, impls);
+  registerAttentionKernels(backend);
   registered = true;
 }

@@ -385,3 +385,104 @@ void softmax_grad(const float *restrict p, float *restrict g, int32_t rows, int3
     for (; j < n; j++) gr[j] = alpha * pr[j] * (gr[j] - s);
   }
 }
+
+/* Sums (times scale) over the middle axis of x [outer, rows, cols]: out[o, c] = scale · Σ_r x[o, r, c].
+   Block partials in float32 (part, cols floats), totals in float64 (s64, cols doubles). */
+EXPORT(reduce_rows)
+void reduce_rows(const float *restrict x, float *restrict out, float *restrict part, double *restrict s64,
+                 int32_t outer, int32_t rows, int32_t cols, float scale) {
+  for (int32_t o = 0; o < outer; o++) {
+    const float *xo = x + o * rows * cols;
+    for (int32_t c = 0; c < cols; c++) s64[c] = 0;
+    for (int32_t r0 = 0; r0 < rows; r0 += BLOCK) {
+      int32_t r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+      for (int32_t c = 0; c < cols; c++) part[c] = 0;
+      for (int32_t r = r0; r < r1; r++) {
+        const float *xr = xo + r * cols;
+        for (int32_t c = 0; c < cols; c++) part[c] += xr[c];
+      }
+      for (int32_t c = 0; c < cols; c++) s64[c] += part[c];
+    }
+    for (int32_t c = 0; c < cols; c++) out[o * cols + c] = (float)(s64[c] * scale);
+  }
+}
+
+static inline float hsum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) + (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+/* Layer norm over the last axis (D) of rows: y = (x − mean)·rstd·γ + β, with each row's mean and rstd = 1/σ.
+   Row sums in four float32 lanes (D is a layer width: tens to thousands of terms). */
+EXPORT(layer_norm)
+void layer_norm(const float *restrict x, const float *restrict gamma, const float *restrict beta,
+                float *restrict y, float *restrict mean, float *restrict rstd, int32_t rows, int32_t D, float eps) {
+  const int32_t D4 = D & ~3;
+  for (int32_t r = 0; r < rows; r++) {
+    const float *xr = x + r * D;
+    float *yr = y + r * D;
+    v128_t s4 = wasm_f32x4_splat(0.0f);
+    for (int32_t j = 0; j < D4; j += 4) s4 = wasm_f32x4_add(s4, wasm_v128_load(xr + j));
+    float s = hsum(s4);
+    for (int32_t j = D4; j < D; j++) s += xr[j];
+    float m = s / D;
+    v128_t m4 = wasm_f32x4_splat(m), v4 = wasm_f32x4_splat(0.0f);
+    for (int32_t j = 0; j < D4; j += 4) { v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + j), m4); v4 = wasm_f32x4_add(v4, wasm_f32x4_mul(d, d)); }
+    float v = hsum(v4);
+    for (int32_t j = D4; j < D; j++) { float d = xr[j] - m; v += d * d; }
+    float is = (float)(1.0 / __builtin_sqrt((double)(v / D) + eps));
+    mean[r] = m;
+    rstd[r] = is;
+    for (int32_t j = 0; j < D; j++) yr[j] = (xr[j] - m) * is * gamma[j] + beta[j];
+  }
+}
+
+/* Gradients of layer_norm: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·γ; dγ = Σ dy·x̂, dβ = Σ dy over rows.
+   Scratch: pg, pb (D floats), g64, b64 (D doubles). */
+EXPORT(layer_norm_grad)
+void layer_norm_grad(const float *restrict dy, const float *restrict x, const float *restrict gamma,
+                     const float *restrict mean, const float *restrict rstd,
+                     float *restrict dx, float *restrict dgamma, float *restrict dbeta,
+                     float *restrict pg, float *restrict pb, double *restrict g64, double *restrict b64,
+                     int32_t rows, int32_t D) {
+  const int32_t D4 = D & ~3;
+  for (int32_t j = 0; j < D; j++) { g64[j] = 0; b64[j] = 0; }
+  for (int32_t r0 = 0; r0 < rows; r0 += BLOCK) {
+    int32_t r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int32_t j = 0; j < D; j++) { pg[j] = 0; pb[j] = 0; }
+    for (int32_t r = r0; r < r1; r++) {
+      const float *xr = x + r * D;
+      const float *dyr = dy + r * D;
+      float *dxr = dx + r * D;
+      float m = mean[r], is = rstd[r];
+      v128_t m4 = wasm_f32x4_splat(m), is4 = wasm_f32x4_splat(is);
+      v128_t sg4 = wasm_f32x4_splat(0.0f), sgx4 = sg4;
+      for (int32_t j = 0; j < D4; j += 4) {
+        v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + j), m4), is4);
+        v128_t d = wasm_v128_load(dyr + j);
+        v128_t g = wasm_f32x4_mul(d, wasm_v128_load(gamma + j));
+        sg4 = wasm_f32x4_add(sg4, g);
+        sgx4 = wasm_f32x4_add(sgx4, wasm_f32x4_mul(g, xh));
+        wasm_v128_store(pg + j, wasm_f32x4_add(wasm_v128_load(pg + j), wasm_f32x4_mul(d, xh)));
+        wasm_v128_store(pb + j, wasm_f32x4_add(wasm_v128_load(pb + j), d));
+      }
+      float sg = hsum(sg4), sgx = hsum(sgx4);
+      for (int32_t j = D4; j < D; j++) {
+        float xh = (xr[j] - m) * is;
+        float d = dyr[j];
+        float g = d * gamma[j];
+        sg += g;
+        sgx += g * xh;
+        pg[j] += d * xh;
+        pb[j] += d;
+      }
+      sg /= D;
+      sgx /= D;
+      for (int32_t j = 0; j < D; j++) {
+        float xh = (xr[j] - m) * is;
+        dxr[j] = is * (dyr[j] * gamma[j] - sg - xh * sgx);
+      }
+    }
+    for (int32_t j = 0; j < D; j++) { g64[j] += pg[j]; b64[j] += pb[j]; }
+  }
+  for (int32_t j = 0; j < D; j++) { dgamma[j] = (float)g64[j]; dbeta[j] = (float)b64[j]; }
+}
