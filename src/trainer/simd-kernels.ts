@@ -36,6 +36,9 @@ export interface SimdKernels {
   reduce_rows(x: number, out: number, part: number, s64: number, outer: number, rows: number, cols: number, scale: number): void;
   /** Layer norm over the last axis; outputs y, mean and rstd per row; no scratch. */
   layer_norm(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, D: number, eps: number): void;
+  /** One Adam step of one variable (tfjs's op order, float32): new weights, first and second moments; no scratch. */
+  adam_update(w: number, m: number, v: number, g: number, w2: number, m2: number, v2: number, n: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, negLr: number): void;
   /** Its gradients; scratch: pg, pb (D floats), g64, b64 (D doubles). */
   layer_norm_grad(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number,
     pg: number, pb: number, g64: number, b64: number, rows: number, D: number): void;

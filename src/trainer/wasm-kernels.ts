@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerAttentionKernels } from './attention-kernels.js';
+import { registerAdamKernel } from './fused-adam.js';
 import { gemmPackFloats, simdKernels } from './simd-kernels.js';
 import { type ArrayKernelContext, CpuKernelContext, type KernelAttrs, type KernelImpl, type KernelInputs, sizeOf, type WasmBackend, WasmKernelContext } from './wasm-backend-access.js';
 
@@ -569,5 +570,6 @@ export function registerWasmTrainingKernels(): void {
   };
   replaceKernels('wasm', ctx, impls);
   registerAttentionKernels(backend);
+  registerAdamKernel(backend);
   registered = true;
 }

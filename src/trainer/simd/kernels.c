@@ -486,3 +486,20 @@ void layer_norm_grad(const float *restrict dy, const float *restrict x, const fl
   }
   for (int32_t j = 0; j < D; j++) { dgamma[j] = (float)g64[j]; dbeta[j] = (float)b64[j]; }
 }
+
+/* One Adam step of one variable, element-wise, in the order tfjs's AdamOptimizer applies its ops
+   (each rounded to float32, no fused multiply-add), so the result is the stock one bit for bit:
+   m' = m·β1 + g·(1−β1); v' = v·β2 + g²·(1−β2); w' = (m'/c1) / (√(v'/c2) + ε) · (−lr) + w. */
+EXPORT(adam_update)
+void adam_update(const float *restrict w, const float *restrict m, const float *restrict v, const float *restrict g,
+                 float *restrict w2, float *restrict m2, float *restrict v2, int32_t n,
+                 float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2, float c1, float c2, float eps, float negLr) {
+  for (int32_t i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = m[i] * beta1 + gi * oneMinusBeta1;
+    float vi = v[i] * beta2 + (gi * gi) * oneMinusBeta2;
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = ((mi / c1) / (__builtin_sqrtf(vi / c2) + eps)) * negLr + w[i];
+  }
+}
