@@ -36,6 +36,8 @@ export interface SimdKernels {
   reduce_rows(x: number, out: number, part: number, s64: number, outer: number, rows: number, cols: number, scale: number): void;
   /** Layer norm over the last axis; outputs y, mean and rstd per row; no scratch. */
   layer_norm(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, D: number, eps: number): void;
+  /** c[r, j] += bias[j] (bias 0: none) over rows of n, then act (0 none, 1 ReLU, 2 ReLU6); in place, no scratch. */
+  bias_act(c: number, bias: number, rows: number, n: number, act: number): void;
   /** One Adam step of one variable (tfjs's op order, float32): new weights, first and second moments; no scratch. */
   adam_update(w: number, m: number, v: number, g: number, w2: number, m2: number, v2: number, n: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, negLr: number): void;

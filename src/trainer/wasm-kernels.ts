@@ -15,7 +15,7 @@ export const ADDED_WASM_KERNELS = [
 ] as const;
 
 /** Stock wasm kernels this module replaces with faster versions (they fall back to the stock one where it is fast). */
-export const REPLACED_WASM_KERNELS = ['BatchMatMul', 'Sum', 'Mean', 'Conv2DBackpropInput', 'Transpose', 'Unpack', 'GatherV2', 'Identity'] as const;
+export const REPLACED_WASM_KERNELS = ['BatchMatMul', 'Sum', 'Mean', 'Conv2DBackpropInput', 'Transpose', 'Unpack', 'GatherV2', 'Identity', '_FusedMatMul'] as const;
 
 function convInfo(xShape: number[], filterShape: number[], attrs: KernelAttrs, depthwise: boolean): Conv2DInfo {
   const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
@@ -465,6 +465,29 @@ function unpack(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs):
   return outs;
 }
 
+/** Activations the fused-product epilogue applies, by bias_act's code. */
+const EPILOGUE_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
+
+/**
+ * Dense layers' fused product (matMul + bias + linear, ReLU or ReLU6) as the SIMD gemm and one
+ * epilogue pass. The stock kernel runs XNNPACK only for batch-1 untransposed products; its other
+ * path adds the wrong bias element past the first row. Other activations, PReLU weights or a bias
+ * that is not one value per output column still go to the stock kernel.
+ */
+function fusedMatMul(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const { a, b, bias, preluActivationWeights } = inputs as Record<'a' | 'b' | 'bias' | 'preluActivationWeights', tf.TensorInfo | undefined>;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  const simd = simdKernels(k.backend);
+  const N = attrs.transposeB ? b!.shape[b!.shape.length - 2]! : b!.shape[b!.shape.length - 1]!;
+  const act = EPILOGUE_ACTIVATIONS[activation];
+  const supported = simd && a!.dtype === 'float32' && !preluActivationWeights && act !== undefined
+    && (!bias || (bias.dtype === 'float32' && sizeOf(bias.shape) === N && bias.shape[bias.shape.length - 1] === N));
+  if (!supported) return k.run('_FusedMatMul', inputs, attrs);
+  const out = batchMatMul(k, { a: a!, b: b! }, { transposeA: attrs.transposeA, transposeB: attrs.transposeB });
+  if (sizeOf(out.shape) > 0 && (bias || act > 0)) simd.bias_act(k.offset(out), bias ? k.offset(bias) : 0, sizeOf(out.shape) / N, N, act);
+  return out;
+}
+
 /**
  * Gather along axis 0 without batch dimensions (the embedding lookup) as one block copy per index;
  * the stock kernel checks each index through a closure and copies element by element. Other gathers
@@ -565,6 +588,7 @@ export function registerWasmTrainingKernels(): void {
     Conv2DBackpropInput: conv2DBackpropInput,
     Transpose: transpose,
     GatherV2: gatherRows,
+    _FusedMatMul: fusedMatMul,
     Identity: identity,
     Unpack: (k, i, a) => (i.value!.dtype === 'float32' || i.value!.dtype === 'int32' ? unpack(k, i, a) : k.run('Unpack', i, a)),
   };

@@ -34,6 +34,8 @@ function expectClose(got: Float32Array[], want: Float32Array[], label: string): 
   });
 }
 
+const sizeOf = (shape: number[]) => shape.reduce((p, q) => p * q, 1);
+
 function rand(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.normal();
@@ -218,6 +220,28 @@ describe('wasm training kernels vs cpu', () => {
       const fwd = (backend: Backend) => on(backend, () => tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), ta, tb));
       expectClose(fwd('wasm'), fwd('cpu'), label);
       if (broadcast === 'none') compareGrads(label, [a, b], (p, q) => tf.matMul(p!, q!, ta, tb), trial);
+    }
+  });
+
+  it('fused matMul (with and without bias; linear, ReLU, ReLU6) forward', () => {
+    const rng = createRng('fused-matmul');
+    for (let trial = 0; trial < 16; trial++) {
+      const m = 1 + rng.int(40);
+      const kk = 1 + rng.int(40);
+      const nn = 1 + rng.int(40);
+      const batch = rng.pick([[], [], [3]]);
+      const ta = rng.next() < 0.3;
+      const tb = rng.next() < 0.3;
+      const activation = rng.pick(['linear', 'relu', 'relu6'] as const);
+      const withBias = rng.next() < 0.8;
+      const a = rand(rng, sizeOf([...batch, m, kk]));
+      const b = rand(rng, sizeOf([...batch, kk, nn]));
+      const bias = rand(rng, nn);
+      const run = (backend: Backend) => on(backend, () => tf.fused.matMul({
+        a: tf.tensor(a, [...batch, ...(ta ? [kk, m] : [m, kk])]), b: tf.tensor(b, [...batch, ...(tb ? [nn, kk] : [kk, nn])]),
+        transposeA: ta, transposeB: tb, bias: withBias ? tf.tensor1d(bias) : undefined, activation,
+      }));
+      expectClose(run('wasm'), run('cpu'), `fused matMul ${batch} ${m}x${kk}x${nn} ta${ta} tb${tb} ${activation}${withBias ? ' bias' : ''}`);
     }
   });
 

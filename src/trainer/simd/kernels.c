@@ -503,3 +503,15 @@ void adam_update(const float *restrict w, const float *restrict m, const float *
     w2[i] = ((mi / c1) / (__builtin_sqrtf(vi / c2) + eps)) * negLr + w[i];
   }
 }
+
+/* c[r, j] += bias[j] (when bias is not null) over rows of n, then act: 0 none, 1 ReLU, 2 ReLU6.
+   The epilogue of a fused dense layer. */
+EXPORT(bias_act)
+void bias_act(float *restrict c, const float *restrict bias, int32_t rows, int32_t n, int32_t act) {
+  for (int32_t r = 0; r < rows; r++) {
+    float *cr = c + r * n;
+    if (bias) for (int32_t j = 0; j < n; j++) cr[j] += bias[j];
+    if (act == 1) for (int32_t j = 0; j < n; j++) { float v = cr[j]; cr[j] = v > 0.0f ? v : 0.0f; }
+    if (act == 2) for (int32_t j = 0; j < n; j++) { float v = cr[j]; v = v > 0.0f ? v : 0.0f; cr[j] = v < 6.0f ? v : 6.0f; }
+  }
+}
