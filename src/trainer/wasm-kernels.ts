@@ -411,6 +411,8 @@ function conv2DBackpropInput(k: WasmKernelContext, inputs: KernelInputs, attrs: 
 function transpose(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { x } = inputs as { x: tf.TensorInfo };
   const perm = attrs.perm as number[];
+  // tfjs-layers' dense on a rank-3 input transposes its kernel by the identity permutation.
+  if (x.dtype !== 'string' && perm.every((p, i) => p === i)) return k.reshape(x, x.shape);
   if (x.dtype !== 'float32' && x.dtype !== 'int32') return k.run('Transpose', inputs, attrs);
   const rank = x.shape.length;
   const outShape = perm.map((p) => x.shape[p]!);
