@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, initBackend } from '../src/trainer/backend.js';
 import { buildModelA, buildModelB, countTrainableParams } from '../src/trainer/reference-models.js';
+import { FusedAdamOptimizer } from '../src/trainer/fused-adam.js';
 import { createTrainStep } from '../src/trainer/train-step.js';
 import { buildMobilenet, type MobilenetArch } from '../search-spaces/mobilenet/index.js';
 
@@ -21,7 +22,7 @@ const model = which === 'M'
   ? buildMobilenet(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as MobilenetArch, { dataset: 'fashion-mnist', kind: 'image', inputShape: [28, 28, 1], numClasses: 10 }, { seed: 1 })
   : which === 'A' ? buildModelA() : buildModelB();
 log(`model ${which}: ${countTrainableParams(model)} trainable parameters`);
-const opt = which === 'A' ? tf.train.sgd(0.05) : tf.train.adam(1e-3);
+const opt = which === 'A' ? tf.train.sgd(0.05) : new FusedAdamOptimizer(1e-3);
 const step = createTrainStep(model, opt, which === 'B' ? 2 : 10);
 const x = which !== 'B' ? tf.randomUniform([64, 28, 28, 1]) : tf.randomUniform([64, 64], 0, 5000, 'int32');
 const y = tf.randomUniform([64], 0, which === 'B' ? 2 : 10, 'int32') as tf.Tensor1D;

@@ -184,9 +184,17 @@ const KERNELS: FusedKernel[] = [
         rowsOf(sh), C, a.epsilon as number, a.relu6 ? 1 : 0);
     } } },
   { name: LAYER_NORM, inputNames: ['x', 'gamma', 'beta'], compute: layerNorm,
-    outputShapes: ([x]) => [x!.shape, x!.shape.slice(0, -1), x!.shape.slice(0, -1)] },
+    outputShapes: ([x]) => [x!.shape, x!.shape.slice(0, -1), x!.shape.slice(0, -1)],
+    simd: { scratchFloats: () => 1, run: (k, [x, g, b], [y, m, r], _s, sh, a) => {
+      k.layer_norm(x!, g!, b!, y!, m!, r!, rowsOf(sh), channels(sh), a.epsilon as number);
+    } } },
   { name: LAYER_NORM_GRAD, inputNames: ['dy', 'x', 'gamma', 'mean', 'rstd'], compute: layerNormGrad,
-    outputShapes: ([, x, g]) => [x!.shape, g!.shape, g!.shape] },
+    outputShapes: ([, x, g]) => [x!.shape, g!.shape, g!.shape],
+    // Scratch: two D-double sums, then two D-float block partials.
+    simd: { scratchFloats: (sh) => 6 * channels(sh), run: (k, [dy, x, g, m, r], [dx, dg, db], s, sh) => {
+      const D = channels(sh);
+      k.layer_norm_grad(dy!, x!, g!, m!, r!, dx!, dg!, db!, s + 16 * D, s + 20 * D, s, s + 8 * D, rowsOf(sh), D);
+    } } },
   { name: RELU6_GRAD, inputNames: ['dy', 'x'], compute: relu6Grad, outputShapes: ([dy]) => [dy!.shape] },
 ];
 

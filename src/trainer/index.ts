@@ -2,6 +2,7 @@
 export { BACKEND_NAMES, type BackendInfo, type BackendName, type BackendPreference, initBackend } from './backend.js';
 export { ADDED_WASM_KERNELS, REPLACED_CPU_KERNELS, REPLACED_WASM_KERNELS, registerCpuTrainingKernels, registerWasmTrainingKernels } from './wasm-kernels.js';
 export { registerFusedTrainingOps } from './fused-ops.js';
+export { ADAM_UPDATE, FusedAdamOptimizer } from './fused-adam.js';
 export { buildModelA, buildModelB, countTrainableParams, MODEL_A_PARAMS, MODEL_B_PARAMS, MODEL_B_SHAPE } from './reference-models.js';
 export { createTrainStep, evaluateAccuracy, type TrainStep } from './train-step.js';
 export { type ReferenceTrainResult, type ReferenceTrainTask, runReferenceTraining } from './reference-training.js';

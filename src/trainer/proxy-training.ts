@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TrialError } from '../core/index.js';
 import { batchCount, iterateBatches, type Batch, type DataSplit } from '../data/index.js';
+import { FusedAdamOptimizer } from './fused-adam.js';
 import { createTrainStep, type TrainLoss } from './train-step.js';
 
 /** Optimisers a proxy can train with. */
@@ -113,7 +114,7 @@ export function scheduledLearningRate(peak: number, step: number, total: number)
 }
 
 function createOptimizer(name: ProxyOptimizerName, learningRate: number): tf.Optimizer {
-  return name === 'adam' ? tf.train.adam(learningRate) : tf.train.momentum(learningRate, 0.9);
+  return name === 'adam' ? new FusedAdamOptimizer(learningRate) : tf.train.momentum(learningRate, 0.9);
 }
 
 /** Adam reads `learningRate` at each step; momentum SGD keeps a negated scalar that setLearningRate rebuilds. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendInfo, type BackendPreference, initBackend } from './backend.js';
 import { buildModelA, buildModelB, MODEL_B_SHAPE } from './reference-models.js';
+import { FusedAdamOptimizer } from './fused-adam.js';
 import { createTrainStep } from './train-step.js';
 
 /** A timed training run of a reference model, as plain data so it can cross a worker boundary. */
@@ -54,7 +55,7 @@ export async function runReferenceTraining(task: ReferenceTrainTask): Promise<Re
     throw new Error(`reference training needs at least one batch of ${sampleSize}-value samples; got ${count} labels, ${task.inputs.length} values`);
   }
   const model = task.model === 'A' ? buildModelA({ seed: task.seed }) : buildModelB();
-  const optimizer = task.model === 'A' ? tf.train.sgd(0.05) : tf.train.adam(1e-3);
+  const optimizer = task.model === 'A' ? tf.train.sgd(0.05) : new FusedAdamOptimizer(1e-3);
   const step = createTrainStep(model, optimizer, task.model === 'A' ? 10 : MODEL_B_SHAPE.classes);
   const batches = Math.floor(count / task.batchSize);
   const batch = (i: number): [tf.Tensor, tf.Tensor1D] => {

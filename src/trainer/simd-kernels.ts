@@ -22,6 +22,33 @@ export interface SimdKernels {
     KH: number, KW: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number): void;
   /** 1×1 stride-1 convolution filter gradient; scratch: part (C·CO floats), out64 (C·CO doubles). */
   conv1x1_filter_grad(x: number, dy: number, out: number, part: number, out64: number, P: number, C: number, CO: number): void;
+  /**
+   * C = alpha·op(A)·op(B) over a two-level batch, operands addressed by element strides (see kernels.c);
+   * scratch: pack (gemmPackFloats(K, N) floats).
+   */
+  gemm(a: number, b: number, c: number, pack: number, M: number, N: number, K: number,
+    aRowStride: number, aColStride: number, bRowStride: number, bColStride: number, cRowStride: number,
+    batch1: number, batch2: number, aStride1: number, aStride2: number, bStride1: number, bStride2: number,
+    cStride1: number, cStride2: number, alpha: number): void;
+  /** Softmax gradient over rows of n, in place on g: g ← alpha·p⊙(g − Σ g·p); no scratch. */
+  softmax_grad(p: number, g: number, rows: number, n: number, alpha: number): void;
+  /** out[o, c] = scale·Σ_r x[o, r, c]; scratch: part (cols floats), s64 (cols doubles). */
+  reduce_rows(x: number, out: number, part: number, s64: number, outer: number, rows: number, cols: number, scale: number): void;
+  /** Layer norm over the last axis; outputs y, mean and rstd per row; no scratch. */
+  layer_norm(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, D: number, eps: number): void;
+  /** c[r, j] += bias[j] (bias 0: none) over rows of n, then act (0 none, 1 ReLU, 2 ReLU6); in place, no scratch. */
+  bias_act(c: number, bias: number, rows: number, n: number, act: number): void;
+  /** One Adam step of one variable (tfjs's op order, float32): new weights, first and second moments; no scratch. */
+  adam_update(w: number, m: number, v: number, g: number, w2: number, m2: number, v2: number, n: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, negLr: number): void;
+  /** Its gradients; scratch: pg, pb (D floats), g64, b64 (D doubles). */
+  layer_norm_grad(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number,
+    pg: number, pb: number, g64: number, b64: number, rows: number, D: number): void;
+}
+
+/** Floats of scratch `gemm` needs to pack op(B) of a K × N product (its KC × NC blocks, NR-column panels). */
+export function gemmPackFloats(K: number, N: number): number {
+  return Math.max(1, Math.min(K, 256) * Math.ceil(Math.min(N, 256) / 8) * 8);
 }
 
 /** The parts of the WebAssembly global used here (this project's TypeScript libs do not declare it). */

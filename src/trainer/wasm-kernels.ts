@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels } from './simd-kernels.js';
+import { registerAttentionKernels } from './attention-kernels.js';
+import { registerAdamKernel } from './fused-adam.js';
+import { gemmPackFloats, simdKernels } from './simd-kernels.js';
 import { type ArrayKernelContext, CpuKernelContext, type KernelAttrs, type KernelImpl, type KernelInputs, sizeOf, type WasmBackend, WasmKernelContext } from './wasm-backend-access.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
@@ -13,7 +15,7 @@ export const ADDED_WASM_KERNELS = [
 ] as const;
 
 /** Stock wasm kernels this module replaces with faster versions (they fall back to the stock one where it is fast). */
-export const REPLACED_WASM_KERNELS = ['BatchMatMul', 'Sum', 'Mean', 'Conv2DBackpropInput', 'Transpose', 'Unpack'] as const;
+export const REPLACED_WASM_KERNELS = ['BatchMatMul', 'Sum', 'Mean', 'Conv2DBackpropInput', 'Transpose', 'Unpack', 'GatherV2', 'Identity', '_FusedMatMul'] as const;
 
 function convInfo(xShape: number[], filterShape: number[], attrs: KernelAttrs, depthwise: boolean): Conv2DInfo {
   const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
@@ -275,9 +277,10 @@ function unsortedSegmentSum(k: ArrayKernelContext, inputs: KernelInputs, attrs: 
 }
 
 /**
- * Batched and transposed matrix products: stock wasm sends only batch-1, non-transposed products
- * to XNNPACK and runs the rest in a naive loop, so transpose operands on the JS side and run one
- * XNNPACK product per batch entry on zero-copy views.
+ * Batched and transposed matrix products. With the SIMD module, one strided `gemm` call reads the
+ * operands in place whatever their transposes, batch or broadcast (stock wasm sends only batch-1,
+ * non-transposed products to XNNPACK and runs the rest in a naive loop). Without it, transpose
+ * operands on the JS side and run one XNNPACK product per batch entry on zero-copy views.
  */
 function batchMatMul(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -291,10 +294,21 @@ function batchMatMul(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAt
   const batch = sizeOf(outer);
   const plain = !transposeA && !transposeB && batch === 1;
   const stockBroadcast = batchA !== batchB && batchA !== 1 && batchB !== 1;
-  if (plain || stockBroadcast || a.dtype !== 'float32') return k.run('BatchMatMul', inputs, attrs);
+  const simd = simdKernels(k.backend);
+  if (stockBroadcast || a.dtype !== 'float32' || (plain && !simd)) return k.run('BatchMatMul', inputs, attrs);
   const M = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
   const K = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const N = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (simd) {
+    const out = k.alloc([...outer, M, N]);
+    if (sizeOf(out.shape) === 0) return out;
+    const pack = k.alloc([gemmPackFloats(K, N)]);
+    simd.gemm(k.offset(a), k.offset(b), k.offset(out), k.offset(pack), M, N, K,
+      transposeA ? 1 : K, transposeA ? M : 1, transposeB ? 1 : N, transposeB ? K : 1, N,
+      batch, 1, batchA === 1 ? 0 : M * K, 0, batchB === 1 ? 0 : K * N, 0, M * N, 0, 1);
+    k.free(pack);
+    return out;
+  }
   const aN = transposeA ? batchTranspose(k, a, batchA, K, M) : a;
   const bN = transposeB ? batchTranspose(k, b, batchB, N, K) : b;
   const out = k.alloc([...outer, M, N]);
@@ -340,6 +354,14 @@ function reduceContiguous(k: WasmKernelContext, name: 'Sum' | 'Mean', inputs: Ke
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
   const out = k.alloc(outShape);
+  const simd = simdKernels(k.backend);
+  if (simd && sizeOf(outShape) > 0) {
+    const scratch = k.alloc([3 * innerN]); // s64 (innerN doubles), then part (innerN floats)
+    const s = k.offset(scratch);
+    simd.reduce_rows(k.offset(x), k.offset(out), s + 8 * innerN, s, outerN, redN, innerN, name === 'Mean' ? 1 / redN : 1);
+    k.free(scratch);
+    return out;
+  }
   const X = k.f32(x);
   const O = k.f32(out);
   const acc = new Float64Array(innerN);
@@ -389,6 +411,8 @@ function conv2DBackpropInput(k: WasmKernelContext, inputs: KernelInputs, attrs: 
 function transpose(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { x } = inputs as { x: tf.TensorInfo };
   const perm = attrs.perm as number[];
+  // tfjs-layers' dense on a rank-3 input transposes its kernel by the identity permutation.
+  if (x.dtype !== 'string' && perm.every((p, i) => p === i)) return k.reshape(x, x.shape);
   if (x.dtype !== 'float32' && x.dtype !== 'int32') return k.run('Transpose', inputs, attrs);
   const rank = x.shape.length;
   const outShape = perm.map((p) => x.shape[p]!);
@@ -441,6 +465,64 @@ function unpack(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs):
     }
   }
   return outs;
+}
+
+/** Activations the fused-product epilogue applies, by bias_act's code. */
+const EPILOGUE_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
+
+/**
+ * Dense layers' fused product (matMul + bias + linear, ReLU or ReLU6) as the SIMD gemm and one
+ * epilogue pass. The stock kernel runs XNNPACK only for batch-1 untransposed products; its other
+ * path adds the wrong bias element past the first row. Other activations, PReLU weights or a bias
+ * that is not one value per output column still go to the stock kernel.
+ */
+function fusedMatMul(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const { a, b, bias, preluActivationWeights } = inputs as Record<'a' | 'b' | 'bias' | 'preluActivationWeights', tf.TensorInfo | undefined>;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  const simd = simdKernels(k.backend);
+  const N = attrs.transposeB ? b!.shape[b!.shape.length - 2]! : b!.shape[b!.shape.length - 1]!;
+  const act = EPILOGUE_ACTIVATIONS[activation];
+  const supported = simd && a!.dtype === 'float32' && !preluActivationWeights && act !== undefined
+    && (!bias || (bias.dtype === 'float32' && sizeOf(bias.shape) === N && bias.shape[bias.shape.length - 1] === N));
+  if (!supported) return k.run('_FusedMatMul', inputs, attrs);
+  const out = batchMatMul(k, { a: a!, b: b! }, { transposeA: attrs.transposeA, transposeB: attrs.transposeB });
+  if (sizeOf(out.shape) > 0 && (bias || act > 0)) simd.bias_act(k.offset(out), bias ? k.offset(bias) : 0, sizeOf(out.shape) / N, N, act);
+  return out;
+}
+
+/**
+ * Gather along axis 0 without batch dimensions (the embedding lookup) as one block copy per index;
+ * the stock kernel checks each index through a closure and copies element by element. Other gathers
+ * go to the stock kernel.
+ */
+function gatherRows(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+  const rank = x.shape.length;
+  const axis = ((attrs.axis as number | undefined) ?? 0) < 0 ? (attrs.axis as number) + rank : ((attrs.axis as number | undefined) ?? 0);
+  const simple = axis === 0 && !attrs.batchDims && rank >= 1 && indices.dtype === 'int32' && (x.dtype === 'float32' || x.dtype === 'int32');
+  if (!simple) return k.run('GatherV2', inputs, attrs);
+  const rows = x.shape[0]!;
+  const width = sizeOf(x.shape.slice(1));
+  const count = sizeOf(indices.shape);
+  const out = k.alloc([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const ids = k.i32(indices);
+  const X = x.dtype === 'int32' ? k.i32(x) : k.f32(x);
+  const O = x.dtype === 'int32' ? k.i32(out) : k.f32(out);
+  for (let i = 0; i < count; i++) {
+    const r = ids[i]!;
+    if (!(r >= 0 && r < rows)) {
+      k.free(out);
+      throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+    }
+    O.set(X.subarray(r * width, (r + 1) * width), i * width);
+  }
+  return out;
+}
+
+/** Identity as a reference to the same data (as the cpu backend does); the stock wasm kernel copies. */
+function identity(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const { x } = inputs as { x: tf.TensorInfo };
+  return x.dtype === 'string' ? k.run('Identity', inputs, attrs) : k.reshape(x, x.shape);
 }
 
 let registered = false;
@@ -507,8 +589,13 @@ export function registerWasmTrainingKernels(): void {
     Mean: (k, i, a) => reduceContiguous(k, 'Mean', i, a),
     Conv2DBackpropInput: conv2DBackpropInput,
     Transpose: transpose,
+    GatherV2: gatherRows,
+    _FusedMatMul: fusedMatMul,
+    Identity: identity,
     Unpack: (k, i, a) => (i.value!.dtype === 'float32' || i.value!.dtype === 'int32' ? unpack(k, i, a) : k.run('Unpack', i, a)),
   };
   replaceKernels('wasm', ctx, impls);
+  registerAttentionKernels(backend);
+  registerAdamKernel(backend);
   registered = true;
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/index.js';
 import { initBackend } from '../../src/trainer/backend.js';
-import { batchNormTraining, layerNormalization } from '../../src/space/layers/index.js';
+import { batchNormTraining, layerNormalization, MASKED_SCORE, MultiHeadSelfAttention, SELF_ATTENTION } from '../../src/space/layers/index.js';
 
 /**
  * Each wasm training kernel (and each fused op) against the cpu backend's stock kernels or stock
@@ -33,6 +33,8 @@ function expectClose(got: Float32Array[], want: Float32Array[], label: string): 
     expect(err, `${label} output ${i}: max abs error ${err} at scale ${scale}`).toBeLessThanOrEqual(TOL * scale);
   });
 }
+
+const sizeOf = (shape: number[]) => shape.reduce((p, q) => p * q, 1);
 
 function rand(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
@@ -141,6 +143,24 @@ describe('wasm training kernels vs cpu', () => {
     }
   });
 
+  it('Identity shares data by reference: a clone outlives its source', () => {
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('GatherV2 refuses an index out of range, as the stock kernel does', () => {
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    expect(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32')))).toThrow(/index value 3 is not in \[0, 2\]/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('UnsortedSegmentSum (embedding gradient) with repeated and missing ids', () => {
     const rng = createRng('segments');
     for (let trial = 0; trial < 8; trial++) {
@@ -151,6 +171,8 @@ describe('wasm training kernels vs cpu', () => {
       const params = { values: rand(rng, vocab * width), shape: [vocab, width] };
       compareGrads(`gather vocab ${vocab} width ${width} ids ${count}`, [params],
         (p) => tf.gather(p!, tf.tensor1d(ids, 'int32')), trial);
+      const gathered = (backend: Backend) => on(backend, () => tf.gather(tf.tensor(params.values, params.shape), tf.tensor2d(ids, [1, count], 'int32')));
+      expectClose(gathered('wasm'), gathered('cpu'), 'gather forward');
       const got = on('wasm', () => tf.unsortedSegmentSum(tf.tensor2d(rand(createRng(trial), count * width), [count, width]),
         tf.tensor1d(ids, 'int32'), vocab));
       const want = on('cpu', () => tf.unsortedSegmentSum(tf.tensor2d(rand(createRng(trial), count * width), [count, width]),
@@ -178,14 +200,60 @@ describe('wasm training kernels vs cpu', () => {
     }
   });
 
+  it('BatchMatMul over sizes across the SIMD tiles (4 × 8) and blocks (256), odd sizes, broadcasting', () => {
+    const rng = createRng('gemm');
+    const sizes = [1, 3, 4, 5, 8, 9, 17, 33, 64, 70];
+    for (let trial = 0; trial < 24; trial++) {
+      const batch = rng.pick([[], [1], [2], [5]]);
+      const m = rng.pick(sizes);
+      // Some products span more than one 256-block of the shared or the output dimension.
+      const kk = trial % 6 === 0 ? 257 + rng.int(300) : rng.pick(sizes);
+      const nn = trial % 6 === 3 ? 257 + rng.int(40) : rng.pick(sizes);
+      const ta = rng.next() < 0.5;
+      const tb = rng.next() < 0.5;
+      const broadcast = batch.length > 0 ? rng.pick(['none', 'a', 'b'] as const) : 'none';
+      const aBatch = broadcast === 'a' ? [1] : batch;
+      const bBatch = broadcast === 'b' ? [1] : batch;
+      const a = { values: rand(rng, [...aBatch, m, kk].reduce((p, q) => p * q, 1)), shape: [...aBatch, ...(ta ? [kk, m] : [m, kk])] };
+      const b = { values: rand(rng, [...bBatch, kk, nn].reduce((p, q) => p * q, 1)), shape: [...bBatch, ...(tb ? [nn, kk] : [kk, nn])] };
+      const label = `matmul ${a.shape}x${b.shape} ta${ta} tb${tb}`;
+      const fwd = (backend: Backend) => on(backend, () => tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), ta, tb));
+      expectClose(fwd('wasm'), fwd('cpu'), label);
+      if (broadcast === 'none') compareGrads(label, [a, b], (p, q) => tf.matMul(p!, q!, ta, tb), trial);
+    }
+  });
+
+  it('fused matMul (with and without bias; linear, ReLU, ReLU6) forward', () => {
+    const rng = createRng('fused-matmul');
+    for (let trial = 0; trial < 16; trial++) {
+      const m = 1 + rng.int(40);
+      const kk = 1 + rng.int(40);
+      const nn = 1 + rng.int(40);
+      const batch = rng.pick([[], [], [3]]);
+      const ta = rng.next() < 0.3;
+      const tb = rng.next() < 0.3;
+      const activation = rng.pick(['linear', 'relu', 'relu6'] as const);
+      const withBias = rng.next() < 0.8;
+      const a = rand(rng, sizeOf([...batch, m, kk]));
+      const b = rand(rng, sizeOf([...batch, kk, nn]));
+      const bias = rand(rng, nn);
+      const run = (backend: Backend) => on(backend, () => tf.fused.matMul({
+        a: tf.tensor(a, [...batch, ...(ta ? [kk, m] : [m, kk])]), b: tf.tensor(b, [...batch, ...(tb ? [nn, kk] : [kk, nn])]),
+        transposeA: ta, transposeB: tb, bias: withBias ? tf.tensor1d(bias) : undefined, activation,
+      }));
+      expectClose(run('wasm'), run('cpu'), `fused matMul ${batch} ${m}x${kk}x${nn} ta${ta} tb${tb} ${activation}${withBias ? ' bias' : ''}`);
+    }
+  });
+
   it('Sum, Mean, Transpose and Unstack over random axes', () => {
     const rng = createRng('reduce');
-    for (let trial = 0; trial < 20; trial++) {
-      const rank = 1 + rng.int(4);
-      const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
+    for (let trial = 0; trial < 24; trial++) {
+      const rank = trial < 20 ? 1 + rng.int(4) : 3;
+      // The last trials reduce over more rows than one 256-row block of the SIMD kernel.
+      const shape = trial < 20 ? Array.from({ length: rank }, () => 1 + rng.int(5)) : [1 + rng.int(3), 300 + rng.int(400), 1 + rng.int(9)];
       const values = rand(rng, shape.reduce((p, q) => p * q, 1));
-      const start = rng.int(rank);
-      const end = start + rng.int(rank - start);
+      const start = trial < 20 ? rng.int(rank) : rng.int(2);
+      const end = trial < 20 ? start + rng.int(rank - start) : 1;
       const axes = Array.from({ length: end - start + 1 }, (_, i) => start + i);
       const keepDims = rng.next() < 0.5;
       const perm = Array.from({ length: rank }, (_, i) => i).sort(() => rng.next() - 0.5);
@@ -199,6 +267,57 @@ describe('wasm training kernels vs cpu', () => {
 });
 
 describe('fused training ops vs the stock composition on cpu', () => {
+  it('self-attention kernel (wasm) vs the stock composition (cpu), with and without a mask, forward and gradients', () => {
+    // The composition MultiHeadSelfAttention runs where the kernel is not registered.
+    const composed = (qkv: tf.Tensor, mask: tf.Tensor | undefined, h: number) => {
+      const [b, t, d3] = qkv.shape as [number, number, number];
+      const dh = d3 / 3 / h;
+      const [q, k, v] = tf.unstack(tf.transpose(tf.reshape(qkv, [b, t, 3, h, dh]), [2, 0, 3, 1, 4]), 0);
+      let scores = tf.mul(tf.matMul(q!, k!, false, true), 1 / Math.sqrt(dh));
+      if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), MASKED_SCORE), [b, 1, 1, t]));
+      return tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v!), [0, 2, 1, 3]), [b, t, h * dh]);
+    };
+    const attention = (qkv: tf.Tensor, mask: tf.Tensor | undefined, h: number) => {
+      if (!tf.getKernel(SELF_ATTENTION, tf.getBackend())) return composed(qkv, mask, h);
+      return (tf.engine().runKernel(SELF_ATTENTION, mask ? { qkv, mask } : { qkv }, { numHeads: h }) as tf.Tensor[])[0]!;
+    };
+    expect(tf.getKernel(SELF_ATTENTION, 'wasm')).toBeTruthy();
+    expect(tf.getKernel(SELF_ATTENTION, 'cpu')).toBeFalsy();
+    const rng = createRng('attention');
+    for (let trial = 0; trial < 12; trial++) {
+      const b = 1 + rng.int(3);
+      const t = rng.pick([1, 3, 5, 8, 13, 64]);
+      const h = rng.pick([1, 2, 4]);
+      const dh = rng.pick([1, 3, 4, 8, 16]);
+      const d = h * dh;
+      const qkv = { values: rand(rng, b * t * 3 * d), shape: [b, t, 3 * d] };
+      // Masks keep a random prefix per row; some rows keep nothing.
+      const maskValues = new Float32Array(b * t);
+      for (let i = 0; i < b; i++) { const kept = rng.int(t + 1); for (let j = 0; j < kept; j++) maskValues[i * t + j] = 1; }
+      const withMask = trial % 2 === 1;
+      const label = `attention b${b} t${t} h${h} dh${dh}${withMask ? ' masked' : ''}`;
+      const f = (x: tf.Tensor) => attention(x, withMask ? tf.tensor2d(maskValues, [b, t]) : undefined, h);
+      expectClose(on('wasm', () => f(tf.tensor(qkv.values, qkv.shape))), on('cpu', () => f(tf.tensor(qkv.values, qkv.shape))), label);
+      compareGrads(label, [qkv], (x) => f(x!), trial);
+    }
+    // Through the layer: same weights, same output and input gradient on both backends, no leak.
+    const x = rand(rng, 2 * 7 * 12);
+    const weights = [rand(rng, 12 * 36), rand(rng, 36), rand(rng, 12 * 12), rand(rng, 12)];
+    const layerRun = (backend: Backend) => on(backend, () => {
+      const layer = new MultiHeadSelfAttention({ numHeads: 3 });
+      layer.build([2, 7, 12]);
+      layer.setWeights([tf.tensor2d(weights[0]!, [12, 36]), tf.tensor1d(weights[1]!), tf.tensor2d(weights[2]!, [12, 12]), tf.tensor1d(weights[3]!)]);
+      const input = tf.tensor3d(x, [2, 7, 12]);
+      const [y, dx] = [layer.apply(input) as tf.Tensor, tf.grad((z: tf.Tensor) => tf.sum(tf.square(layer.apply(z) as tf.Tensor)))(input)];
+      for (const w of layer.weights) w.dispose();
+      return [y, dx];
+    });
+    const before = tf.memory().numTensors;
+    expectClose(layerRun('wasm'), layerRun('cpu'), 'MultiHeadSelfAttention layer');
+    tf.setBackend('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('batch norm (training), alone and with ReLU6 fused, forward and gradients', () => {
     const rng = createRng('bn');
     for (let trial = 0; trial < 8; trial++) {
@@ -231,8 +350,9 @@ describe('fused training ops vs the stock composition on cpu', () => {
 
   it('layer norm forward and gradients', () => {
     const rng = createRng('ln');
-    for (let trial = 0; trial < 6; trial++) {
-      const shape = [1 + rng.int(4), 1 + rng.int(5), 2 + rng.int(8)];
+    for (let trial = 0; trial < 10; trial++) {
+      // The later trials span several 256-row blocks of the SIMD kernel's sums, with widths not a multiple of 4.
+      const shape = trial < 6 ? [1 + rng.int(4), 1 + rng.int(5), 2 + rng.int(8)] : [2 + rng.int(2), 90 + rng.int(60), 2 + rng.int(70)];
       const d = shape[2]!;
       const inputs = [
         { values: rand(rng, shape.reduce((p, q) => p * q, 1)), shape },

@@ -160,7 +160,18 @@ export interface MultiHeadSelfAttentionArgs extends SpaceLayerArgs {
 }
 
 /** Added to the attention scores of padding keys: large enough to zero their weight, finite so an all-padding row stays defined. */
-const MASKED_SCORE = -1e9;
+export const MASKED_SCORE = -1e9;
+
+/**
+ * Kernel: scaled dot-product self-attention of all heads, read from the fused projection `qkv`
+ * `[batch, seq, 3·width]` (q, k, v blocks, each head-major) with an optional key mask
+ * `[batch, seq]`; attr numHeads; outputs [context `[batch, seq, width]` (heads merged),
+ * probs `[batch, heads, seq, seq]` (kept for the gradient)]. The trainer registers it where it has
+ * a fast one; elsewhere the layer runs the stock composition.
+ */
+export const SELF_ATTENTION = 'GreennasSelfAttention';
+/** Kernel: gradient of SELF_ATTENTION with respect to qkv; inputs dy, qkv, probs; attr numHeads. */
+export const SELF_ATTENTION_GRAD = 'GreennasSelfAttentionGrad';
 
 /**
  * Multi-head self-attention over `[batch, sequence, width]`, given alone or with a padding mask
@@ -207,13 +218,22 @@ export class MultiHeadSelfAttention extends tf.layers.Layer {
       const dh = d / h;
       // Projections as rank-2 products: the fast matmul kernels take non-batched operands.
       const qkv = tf.add(tf.matMul(tf.reshape(x, [b * t, d]), this.inKernel.read()), this.inBias.read());
-      // [b·t, 3d] -> [3, b, h, t, dh]: q, k and v come out head-major from one transpose.
-      const heads = tf.transpose(tf.reshape(qkv, [b, t, 3, h, dh]), [2, 0, 3, 1, 4]);
-      const [q, k, v] = tf.unstack(heads, 0) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh));
-      if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), MASKED_SCORE), [b, 1, 1, t]));
-      const context = tf.matMul(tf.softmax(scores), v);
-      const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b * t, d]);
+      let merged: tf.Tensor;
+      if (tf.getKernel(SELF_ATTENTION, tf.getBackend())) {
+        // One kernel each way reads the heads in place: no head split or merge transposes.
+        const inputs: tf.NamedTensorMap = { qkv: tf.reshape(qkv, [b, t, 3 * d]) };
+        if (mask) inputs.mask = mask.dtype === 'float32' ? mask : tf.cast(mask, 'float32');
+        const [context] = tf.engine().runKernel(SELF_ATTENTION, inputs, { numHeads: h }) as tf.Tensor[];
+        merged = tf.reshape(context!, [b * t, d]);
+      } else {
+        // [b·t, 3d] -> [3, b, h, t, dh]: q, k and v come out head-major from one transpose.
+        const heads = tf.transpose(tf.reshape(qkv, [b, t, 3, h, dh]), [2, 0, 3, 1, 4]);
+        const [q, k, v] = tf.unstack(heads, 0) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh));
+        if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), MASKED_SCORE), [b, 1, 1, t]));
+        const context = tf.matMul(tf.softmax(scores), v);
+        merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b * t, d]);
+      }
       return tf.reshape(tf.add(tf.matMul(merged, this.outKernel.read()), this.outBias.read()), [b, t, d]);
     });
   }
