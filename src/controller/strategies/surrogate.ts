@@ -14,8 +14,18 @@ export interface SurrogateOptions {
   shortlist?: number;
   /** Optimism: posterior standard deviations subtracted from each predicted loss (default 3). */
   optimism?: number;
-  /** Every this many model-based asks, one chases a single objective's optimistic minimum (default 8). */
+  /** Every this many model-based asks, one chases a single objective's optimistic minimum (default 8; 0 never). */
   extremePeriod?: number;
+  /** Screen every unseen architecture when the space can list itself in at most this many (default 50,000). */
+  enumerateLimit?: number;
+  /** How the shortlist is scored: `optimistic` hypervolume improvement of mean − optimism·σ, or `ehvi` (Monte Carlo expected improvement; default `optimistic`). */
+  acquisition?: 'optimistic' | 'ehvi';
+  /** Monte Carlo draws per candidate for `ehvi` (default 64). */
+  draws?: number;
+  /** Shares of the additive kernel the models may choose (default 0, 0.5, 0.9, 0.99). */
+  additiveGrid?: readonly number[];
+  /** Kernel bandwidths the failure model chooses from by leave-one-out likelihood (0 = the global rate; default 0, 0.5, 1, 2, 4). */
+  failureBandwidths?: readonly number[];
 }
 
 /** Reference point of the normalised loss space, as the hypervolume indicator of the benches uses. */
@@ -58,14 +68,21 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   private readonly shortlist: number;
   private readonly optimism: number;
   private readonly extremePeriod: number;
+  private readonly acquisition: 'optimistic' | 'ehvi';
+  private readonly draws: number;
+  private readonly bandwidths: readonly number[];
   private readonly decisionCount: number;
   private readonly models: HammingGaussianProcess[];
   private readonly done: Described<A>[] = [];
   private readonly failed: number[][] = [];
   private readonly pending = new Map<string, number[]>();
   private readonly triedFeatures = new Set<string>();
+  /** Every architecture of the space with its description, when the space lists itself. */
+  private readonly everything: { arch: A; key: string; described: number[] }[] | undefined;
   private fittedOn = -1;
   private tunedAt = 0;
+  private bandwidthFor = -1;
+  private bandwidth = 0;
   private lo: number[] = [];
   private hi: number[] = [];
   private asked = 0;
@@ -74,13 +91,18 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     private readonly ctx: StrategyContext<A>,
     options: SurrogateOptions = {},
   ) {
-    this.initial = options.initialSamples ?? Math.min(15, Math.max(2, Math.floor(ctx.budget / 4)));
+    this.initial = options.initialSamples ?? Math.min(10, Math.max(2, Math.floor(ctx.budget / 4)));
     this.poolSize = options.candidates ?? 1500;
     this.shortlist = options.shortlist ?? 96;
     this.optimism = options.optimism ?? 3;
     this.extremePeriod = options.extremePeriod ?? 8;
+    this.acquisition = options.acquisition ?? 'optimistic';
+    this.draws = options.draws ?? 64;
+    this.bandwidths = options.failureBandwidths ?? [0, 0.5, 1, 2, 4];
     this.decisionCount = ctx.space.decisions().length;
-    this.models = ctx.objectives.map(() => new HammingGaussianProcess());
+    this.models = ctx.objectives.map(() => new HammingGaussianProcess({ additiveGrid: options.additiveGrid }));
+    const all = ctx.space.enumerate?.();
+    this.everything = all && all.length <= (options.enumerateLimit ?? 50_000) ? all.map((arch) => ({ arch, key: ctx.space.key(arch), described: this.describe(arch) })) : undefined;
   }
 
   ask(): A {
@@ -133,23 +155,63 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.fittedOn = this.done.length;
   }
 
+  /**
+   * Failure probability: a kernel-weighted failure rate around the architecture, shrunk to the
+   * global rate. The bandwidth (0 = the global rate alone) is the one whose leave-one-out
+   * predictions of the told outcomes are most likely, so failures that strike at random (a table
+   * with holes) do not steer the search away from good neighbourhoods.
+   */
   private failureProbability(described: readonly number[]): number {
-    const total = this.done.length + this.failed.length;
-    const prior = (this.failed.length + 1) / (total + 2);
+    this.chooseBandwidth();
+    return this.failureRate(described, this.bandwidth, -1);
+  }
+
+  private failureRate(described: readonly number[], bandwidth: number, skip: number): number {
+    const failedCount = this.failed.length - (skip >= this.done.length ? 1 : 0);
+    const total = this.done.length + this.failed.length - (skip >= 0 ? 1 : 0);
+    const prior = (failedCount + 1) / (total + 2);
+    if (bandwidth === 0) return prior;
     let wFail = 0;
     let wAll = 0;
-    const weight = (other: readonly number[]) => Math.exp(-2 * hammingDistance(described, other));
-    for (const f of this.failed) {
-      const w = weight(f);
+    this.failed.forEach((f, i) => {
+      if (i + this.done.length === skip) return;
+      const w = Math.exp(-bandwidth * hammingDistance(described, f));
       wFail += w;
       wAll += w;
-    }
-    for (const d of this.done) wAll += weight(d.described);
+    });
+    this.done.forEach((d, i) => {
+      if (i !== skip) wAll += Math.exp(-bandwidth * hammingDistance(described, d.described));
+    });
     return (wFail + prior) / (wAll + 1);
   }
 
-  private candidatePool(front: readonly Described<A>[]): A[] {
+  private chooseBandwidth(): void {
+    const told = this.done.length + this.failed.length;
+    if (this.bandwidthFor === told) return;
+    this.bandwidthFor = told;
+    if (this.failed.length === 0) {
+      this.bandwidth = 0;
+      return;
+    }
+    let best = Number.NEGATIVE_INFINITY;
+    for (const b of this.bandwidths) {
+      let ll = 0;
+      for (let i = 0; i < told; i++) {
+        const failedOne = i >= this.done.length;
+        const described = failedOne ? (this.failed[i - this.done.length] as number[]) : (this.done[i] as Described<A>).described;
+        const p = this.failureRate(described, b, i);
+        ll += Math.log(failedOne ? p : 1 - p);
+      }
+      if (ll > best + 1e-9) {
+        best = ll;
+        this.bandwidth = b;
+      }
+    }
+  }
+
+  private candidatePool(front: readonly Described<A>[]): { arch: A; described: number[] }[] {
     const { space, rng } = this.ctx;
+    if (this.everything) return this.everything.filter((c) => !this.ctx.isSeen(c.key) && !this.pending.has(c.key));
     const out = new Map<string, A>();
     const add = (a: A) => {
       const k = space.key(a);
@@ -166,13 +228,13 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
       else add(space.mutate(space.mutate(space.mutate(p, rng), rng), rng));
     }
     for (let i = 0; i < this.poolSize * 2 && out.size < this.poolSize; i++) add(space.sample(rng));
-    return [...out.values()];
+    return [...out.values()].map((arch) => ({ arch, described: this.describe(arch) }));
   }
 
   /** The objective whose minimum this ask chases, or undefined for an improvement ask. */
   private extremeObjective(): number | undefined {
     const dims = this.ctx.objectives.length;
-    if (dims < 2) return undefined;
+    if (dims < 2 || this.extremePeriod <= 0) return undefined;
     const m = this.asked - this.initial - 1;
     if (m < dims) return m;
     return m % this.extremePeriod === 0 ? Math.floor(m / this.extremePeriod) % dims : undefined;
@@ -188,8 +250,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     for (const described of this.pending.values()) believed.push(this.models.map((m) => m.predictMean(described)));
     const pool = this.candidatePool(front);
     if (pool.length === 0) return proposeUnseen(ctx, () => ctx.space.sample(ctx.rng));
-    const scored: (Candidate<A> & { mean: number[] })[] = pool.map((arch) => {
-      const described = this.describe(arch);
+    const scored: (Candidate<A> & { mean: number[] })[] = pool.map(({ arch, described }) => {
       const masks = (this.models[0] as HammingGaussianProcess).masksAgainst(described);
       const mean = this.models.map((m) => (masks ? m.meanFromMasks(masks) : m.predictMean(described)));
       // Additive epsilon indicator: how far the prediction is from non-dominated (negative = improves the front).
@@ -222,15 +283,22 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     scored.sort((a, b) => a.epsilon - b.epsilon);
     const ref = this.ctx.objectives.map(() => REF);
     const baseVolume = hypervolume(believed, ref);
+    // Common random numbers: every candidate is scored on the same standard-normal draws.
+    const normals = this.acquisition === 'ehvi' ? Array.from({ length: this.draws }, () => this.models.map(() => ctx.rng.normal())) : [];
     let best = scored[0] as Candidate<A>;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (const c of scored.slice(0, this.shortlist)) {
-      const optimistic = this.models.map((m) => {
-        const p = m.predict(c.described);
-        return p.mean - this.optimism * p.std;
-      });
+      const posterior = this.models.map((m) => m.predict(c.described));
+      let gain: number;
+      if (this.acquisition === 'ehvi') {
+        gain = 0;
+        for (const z of normals) gain += improvement(believed, posterior.map((p, i) => p.mean + p.std * (z[i] as number)), ref, baseVolume);
+        gain /= normals.length;
+      } else {
+        gain = improvement(believed, posterior.map((p) => p.mean - this.optimism * p.std), ref, baseVolume);
+      }
       const repeat = c.described.length > this.decisionCount && this.triedFeatures.has(this.featureKey(c.described)) ? REPEAT_WEIGHT : 1;
-      const score = repeat * improvement(believed, optimistic, ref, baseVolume) * (1 - this.failureProbability(c.described)) - 1e-9 * c.epsilon;
+      const score = repeat * gain * (1 - this.failureProbability(c.described)) - 1e-9 * c.epsilon;
       if (score > bestScore) {
         bestScore = score;
         best = c;
