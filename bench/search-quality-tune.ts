@@ -47,6 +47,6 @@ for (const combo of combos) {
       for (const b of budgets) (regrets[b] ??= []).push(regretAfter(truth, trials, b));
     }
     const cells = budgets.map((b) => `@${b} ${median(regrets[b]!).toFixed(4)} (mean ${(regrets[b]!.reduce((s, r) => s + r, 0) / seeds.length).toFixed(4)})`);
-    process.stdout.write(`  ${def.name.padEnd(14)} ${cells.join('  ')}  ${(seconds / seeds.length).toFixed(2)} s/run\n`);
+    process.stdout.write(`  ${def.name.padEnd(14)} ${cells.join('  ')}  ${(seconds / seeds.length).toFixed(2)} s/run  [${regrets[budgets[0]!]!.map((r) => r.toFixed(3)).join(' ')}]\n`);
   }
 }

@@ -20,6 +20,8 @@ export interface SurrogateOptions {
   enumerateLimit?: number;
   /** How the shortlist is scored: `optimistic` hypervolume improvement of mean − optimism·σ, or `ehvi` (Monte Carlo expected improvement; default `optimistic`). */
   acquisition?: 'optimistic' | 'ehvi';
+  /** Weight left on the improvement of a candidate whose space features were already tried (default 0.05). */
+  repeatWeight?: number;
   /** Monte Carlo draws per candidate for `ehvi` (default 64). */
   draws?: number;
   /** Shares of the additive kernel the models may choose (default 0, 0.5, 0.9, 0.99). */
@@ -30,8 +32,6 @@ export interface SurrogateOptions {
 
 /** Reference point of the normalised loss space, as the hypervolume indicator of the benches uses. */
 const REF = 1.1;
-/** Weight left on a candidate whose space features were already evaluated (it likely computes the same thing). */
-const REPEAT_WEIGHT = 0.05;
 
 interface Described<A extends ArchJson> extends Evaluated<A> {
   /** Decision choices followed by the space's features. */
@@ -70,6 +70,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   private readonly extremePeriod: number;
   private readonly acquisition: 'optimistic' | 'ehvi';
   private readonly draws: number;
+  private readonly repeatWeight: number;
   private readonly bandwidths: readonly number[];
   private readonly decisionCount: number;
   private readonly models: HammingGaussianProcess[];
@@ -98,6 +99,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.extremePeriod = options.extremePeriod ?? 8;
     this.acquisition = options.acquisition ?? 'optimistic';
     this.draws = options.draws ?? 64;
+    this.repeatWeight = options.repeatWeight ?? 0.05;
     this.bandwidths = options.failureBandwidths ?? [0, 0.5, 1, 2, 4];
     this.decisionCount = ctx.space.decisions().length;
     this.models = ctx.objectives.map(() => new HammingGaussianProcess({ additiveGrid: options.additiveGrid }));
@@ -132,6 +134,11 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
 
   private featureKey(described: readonly number[]): string {
     return described.slice(this.decisionCount).join(',');
+  }
+
+  /** True when an architecture with the same space features was already proposed. */
+  private isRepeat(described: readonly number[]): boolean {
+    return described.length > this.decisionCount && this.triedFeatures.has(this.featureKey(described));
   }
 
   private normalise(losses: readonly number[]): number[] {
@@ -266,18 +273,24 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const extreme = this.extremeObjective();
     if (extreme !== undefined) {
       const model = this.models[extreme] as HammingGaussianProcess;
-      const shortlist = [...scored].sort((a, b) => (a.mean[extreme] as number) - (b.mean[extreme] as number)).slice(0, this.shortlist);
-      let best = shortlist[0] as Candidate<A>;
+      // Only candidates unlike anything tried, that might still beat the minimum seen: cells that
+      // compute the same function as a tried one (e.g. every fully cut cell) would only re-measure it.
+      const shortlist = scored
+        .filter((c) => !this.isRepeat(c.described))
+        .sort((a, b) => (a.mean[extreme] as number) - (b.mean[extreme] as number))
+        .slice(0, this.shortlist);
+      let best: Candidate<A> | undefined;
       let bestValue = Number.POSITIVE_INFINITY;
       for (const c of shortlist) {
         const p = model.predict(c.described);
-        const value = (p.mean - p.std) / (1 - this.failureProbability(c.described));
+        if (p.mean - p.std >= 0) continue;
+        const value = (p.mean - p.std) * (1 - this.failureProbability(c.described));
         if (value < bestValue) {
           bestValue = value;
           best = c;
         }
       }
-      return best.arch;
+      if (best) return best.arch;
     }
 
     scored.sort((a, b) => a.epsilon - b.epsilon);
@@ -288,6 +301,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     let best = scored[0] as Candidate<A>;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (const c of scored.slice(0, this.shortlist)) {
+      const repeat = this.isRepeat(c.described);
       const posterior = this.models.map((m) => m.predict(c.described));
       let gain: number;
       if (this.acquisition === 'ehvi') {
@@ -295,10 +309,12 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
         for (const z of normals) gain += improvement(believed, posterior.map((p, i) => p.mean + p.std * (z[i] as number)), ref, baseVolume);
         gain /= normals.length;
       } else {
-        gain = improvement(believed, posterior.map((p) => p.mean - this.optimism * p.std), ref, baseVolume);
+        // A cell computing the same function as a tried one gets no optimism: its accuracy is known,
+        // only its cost can differ, and the models predict costs well.
+        const optimism = repeat ? 0 : this.optimism;
+        gain = improvement(believed, posterior.map((p) => p.mean - optimism * p.std), ref, baseVolume);
       }
-      const repeat = c.described.length > this.decisionCount && this.triedFeatures.has(this.featureKey(c.described)) ? REPEAT_WEIGHT : 1;
-      const score = repeat * gain * (1 - this.failureProbability(c.described)) - 1e-9 * c.epsilon;
+      const score = (repeat ? this.repeatWeight : 1) * gain * (1 - this.failureProbability(c.described)) - 1e-9 * c.epsilon;
       if (score > bestScore) {
         bestScore = score;
         best = c;
