@@ -22,6 +22,10 @@ export interface SurrogateOptions {
   acquisition?: 'optimistic' | 'ehvi';
   /** Weight left on the improvement of a candidate whose space features were already tried (default 0.05). */
   repeatWeight?: number;
+  /** Shortlist places reserved for candidates whose space features were tried (default: no reservation, one ranking). */
+  repeatPlaces?: number;
+  /** Fit the models to rank-based normal scores of each objective instead of its values (default false). */
+  warp?: boolean;
   /** Monte Carlo draws per candidate for `ehvi` (default 64). */
   draws?: number;
   /** Shares of the additive kernel the models may choose (default 0, 0.5, 0.9, 0.99). */
@@ -71,6 +75,9 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   private readonly acquisition: 'optimistic' | 'ehvi';
   private readonly draws: number;
   private readonly repeatWeight: number;
+  private readonly warp: boolean;
+  private readonly repeatPlaces: number;
+  private readonly warps: RankWarp[] = [];
   private readonly bandwidths: readonly number[];
   private readonly decisionCount: number;
   private readonly models: HammingGaussianProcess[];
@@ -100,6 +107,8 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.acquisition = options.acquisition ?? 'optimistic';
     this.draws = options.draws ?? 64;
     this.repeatWeight = options.repeatWeight ?? 0.05;
+    this.warp = options.warp ?? false;
+    this.repeatPlaces = options.repeatPlaces ?? Number.POSITIVE_INFINITY;
     this.bandwidths = options.failureBandwidths ?? [0, 0.5, 1, 2, 4];
     this.decisionCount = ctx.space.decisions().length;
     this.models = ctx.objectives.map(() => new HammingGaussianProcess({ additiveGrid: options.additiveGrid }));
@@ -136,6 +145,11 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     return described.slice(this.decisionCount).join(',');
   }
 
+  /** A model's output back in the normalised loss frame. */
+  private unwarp(objective: number, value: number): number {
+    return this.warp ? (this.warps[objective] as RankWarp).inverse(value) : value;
+  }
+
   /** True when an architecture with the same space features was already proposed. */
   private isRepeat(described: readonly number[]): boolean {
     return described.length > this.decisionCount && this.triedFeatures.has(this.featureKey(described));
@@ -158,7 +172,13 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     if (tune) this.tunedAt = this.done.length;
     const x = this.done.map((d) => d.described);
     const y = this.done.map((d) => this.normalise(d.losses));
-    this.models.forEach((m, i) => m.fit(x, y.map((v) => v[i] as number), tune));
+    this.models.forEach((m, i) => {
+      const column = y.map((v) => v[i] as number);
+      if (!this.warp) return m.fit(x, column, tune);
+      const warp = rankWarp(column);
+      this.warps[i] = warp;
+      m.fit(x, column.map((v) => warp.forward(v)), tune);
+    });
     this.fittedOn = this.done.length;
   }
 
@@ -254,12 +274,12 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const frontIdx = points.map((_, i) => i).filter((i) => !points.some((q, j) => j !== i && dominatesOrEqualBefore(q, points[i] as number[], j, i)));
     const front = frontIdx.map((i) => this.done[i] as Described<A>);
     const believed = frontIdx.map((i) => points[i] as number[]);
-    for (const described of this.pending.values()) believed.push(this.models.map((m) => m.predictMean(described)));
+    for (const described of this.pending.values()) believed.push(this.models.map((m, i) => this.unwarp(i, m.predictMean(described))));
     const pool = this.candidatePool(front);
     if (pool.length === 0) return proposeUnseen(ctx, () => ctx.space.sample(ctx.rng));
     const scored: (Candidate<A> & { mean: number[] })[] = pool.map(({ arch, described }) => {
       const masks = (this.models[0] as HammingGaussianProcess).masksAgainst(described);
-      const mean = this.models.map((m) => (masks ? m.meanFromMasks(masks) : m.predictMean(described)));
+      const mean = this.models.map((m, i) => this.unwarp(i, masks ? m.meanFromMasks(masks) : m.predictMean(described)));
       // Additive epsilon indicator: how far the prediction is from non-dominated (negative = improves the front).
       let epsilon = Number.POSITIVE_INFINITY;
       for (const f of believed) {
@@ -283,8 +303,9 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
       let bestValue = Number.POSITIVE_INFINITY;
       for (const c of shortlist) {
         const p = model.predict(c.described);
-        if (p.mean - p.std >= 0) continue;
-        const value = (p.mean - p.std) * (1 - this.failureProbability(c.described));
+        const optimistic = this.unwarp(extreme, p.mean - p.std);
+        if (optimistic >= 0) continue;
+        const value = optimistic * (1 - this.failureProbability(c.described));
         if (value < bestValue) {
           bestValue = value;
           best = c;
@@ -300,19 +321,24 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const normals = this.acquisition === 'ehvi' ? Array.from({ length: this.draws }, () => this.models.map(() => ctx.rng.normal())) : [];
     let best = scored[0] as Candidate<A>;
     let bestScore = Number.NEGATIVE_INFINITY;
-    for (const c of scored.slice(0, this.shortlist)) {
+    // Optionally, cells equal in function to tried ones (every fully cut cell, for one) get only a
+    // few shortlist places, the rest going to new functions.
+    const shortlist = Number.isFinite(this.repeatPlaces)
+      ? [...scored.filter((c) => !this.isRepeat(c.described)).slice(0, this.shortlist), ...scored.filter((c) => this.isRepeat(c.described)).slice(0, this.repeatPlaces)]
+      : scored.slice(0, this.shortlist);
+    for (const c of shortlist) {
       const repeat = this.isRepeat(c.described);
       const posterior = this.models.map((m) => m.predict(c.described));
       let gain: number;
       if (this.acquisition === 'ehvi') {
         gain = 0;
-        for (const z of normals) gain += improvement(believed, posterior.map((p, i) => p.mean + p.std * (z[i] as number)), ref, baseVolume);
+        for (const z of normals) gain += improvement(believed, posterior.map((p, i) => this.unwarp(i, p.mean + p.std * (z[i] as number))), ref, baseVolume);
         gain /= normals.length;
       } else {
         // A cell computing the same function as a tried one gets no optimism: its accuracy is known,
         // only its cost can differ, and the models predict costs well.
         const optimism = repeat ? 0 : this.optimism;
-        gain = improvement(believed, posterior.map((p) => p.mean - optimism * p.std), ref, baseVolume);
+        gain = improvement(believed, posterior.map((p, i) => this.unwarp(i, p.mean - optimism * p.std)), ref, baseVolume);
       }
       const score = (repeat ? this.repeatWeight : 1) * gain * (1 - this.failureProbability(c.described)) - 1e-9 * c.epsilon;
       if (score > bestScore) {
@@ -349,3 +375,50 @@ export const surrogateStrategy: StrategyDefinition = {
   description: 'surrogate-assisted evolution: Gaussian processes screen mutations of the front by optimistic hypervolume improvement (default)',
   create: (ctx) => new SurrogateStrategy(ctx),
 };
+
+/** A monotone map from normalised losses to normal scores and back (piecewise linear between the observed points). */
+interface RankWarp {
+  forward(y: number): number;
+  inverse(z: number): number;
+}
+
+/**
+ * Rank-based normal scores of the observed values (ties share a score), so a few outliers — cells
+ * cut to 10 % accuracy next to a bulk at 85–94 % — do not dominate a Gaussian process fitted to
+ * them. Between observed points the map is linear; beyond them it continues with the overall slope.
+ */
+function rankWarp(values: readonly number[]): RankWarp {
+  const sorted = [...new Set(values)].sort((a, b) => a - b);
+  const n = values.length;
+  const ys: number[] = [];
+  const zs: number[] = [];
+  for (const v of sorted) {
+    let below = 0;
+    let equal = 0;
+    for (const w of values) {
+      if (w < v) below++;
+      else if (w === v) equal++;
+    }
+    const p = (below + equal / 2) / n;
+    ys.push(v);
+    // Logistic approximation of the normal quantile (scale √3/π gives unit variance).
+    zs.push((Math.sqrt(3) / Math.PI) * Math.log(Math.max(p, 0.5 / n) / Math.max(1 - p, 0.5 / n)));
+  }
+  const last = ys.length - 1;
+  const slope = last > 0 && (zs[last] as number) > (zs[0] as number) ? ((ys[last] as number) - (ys[0] as number)) / ((zs[last] as number) - (zs[0] as number)) : 1;
+  const through = (from: number[], to: number[], x: number, outward: number): number => {
+    if (x <= (from[0] as number)) return (to[0] as number) + (x - (from[0] as number)) * outward;
+    if (x >= (from[last] as number)) return (to[last] as number) + (x - (from[last] as number)) * outward;
+    let lo = 0;
+    let hi = last;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((from[mid] as number) <= x) lo = mid;
+      else hi = mid;
+    }
+    const f0 = from[lo] as number;
+    const f1 = from[hi] as number;
+    return (to[lo] as number) + ((x - f0) / (f1 - f0)) * ((to[hi] as number) - (to[lo] as number));
+  };
+  return { forward: (y) => through(ys, zs, y, 1 / slope), inverse: (z) => through(zs, ys, z, slope) };
+}
