@@ -6,9 +6,9 @@ import { HammingGaussianProcess, hammingDistance } from './gaussian-process.js';
 
 /** Settings of surrogate-assisted evolution. */
 export interface SurrogateOptions {
-  /** Random architectures evaluated before the models are trusted (default 15, at most a quarter of the budget). */
+  /** Random architectures evaluated before the models are trusted (default 10, at most a quarter of the budget). */
   initialSamples?: number;
-  /** Candidates screened per ask (mutations, crossovers and samples; default 1,500). */
+  /** Candidates screened per ask when the space cannot list itself (mutations, crossovers and samples; default 1,500). */
   candidates?: number;
   /** Candidates, closest to the front by predicted mean, whose optimistic improvement is computed (default 96). */
   shortlist?: number;
@@ -18,13 +18,13 @@ export interface SurrogateOptions {
   extremePeriod?: number;
   /** Screen every unseen architecture when the space can list itself in at most this many (default 50,000). */
   enumerateLimit?: number;
-  /** How the shortlist is scored: `optimistic` hypervolume improvement of mean − optimism·σ, or `ehvi` (Monte Carlo expected improvement; default `optimistic`). */
+  /** How the shortlist is scored: `optimistic` hypervolume improvement of mean − optimism·σ, or `ehvi` (Monte Carlo expected improvement; the default). */
   acquisition?: 'optimistic' | 'ehvi';
   /** Weight left on the improvement of a candidate whose space features were already tried (default 0.05). */
   repeatWeight?: number;
   /** Shortlist places reserved for candidates whose space features were tried (default: no reservation, one ranking). */
   repeatPlaces?: number;
-  /** Fit the models to rank-based normal scores of each objective instead of its values (default false). */
+  /** Fit the models to rank-based normal scores of each objective instead of its values (default true). */
   warp?: boolean;
   /** Monte Carlo draws per candidate for `ehvi` (default 64). */
   draws?: number;
@@ -49,16 +49,20 @@ interface Candidate<A> {
 }
 
 /**
- * Surrogate-assisted evolution, greennas's own design and the default strategy.
+ * Surrogate-assisted search, greennas's own design and the default strategy.
  *
- * One Gaussian process per objective (exponential Hamming kernel with a learned weight per decision
- * and per space feature) is fitted to every completed trial. Each ask screens a pool of candidates —
- * one- and two-step mutations and crossovers of the current Pareto front plus fresh samples — by how
- * far their predicted losses are from being non-dominated, then scores a shortlist by the
- * hypervolume the optimistic prediction (mean − 3σ per objective) would add to the front, discounted
- * by the predicted chance that the trial fails (a kernel-weighted failure rate) and, when the space
+ * One Gaussian process per objective (a mix of an additive kernel and an exponential Hamming kernel
+ * with a learned weight per decision and per space feature, gaussian-process.ts) is fitted to every
+ * completed trial, on rank-based normal scores of the objective so a few outliers (cells cut to
+ * chance accuracy) do not flatten the rest. Each ask screens candidates by how far their predicted
+ * losses are from being non-dominated: every unseen architecture when the space can list itself
+ * (`enumerate`, e.g. NAS-Bench-201's 15,625 cells), else mutations and crossovers of the current
+ * Pareto front plus fresh samples. A shortlist is then scored by the expected hypervolume
+ * improvement over the front (Monte Carlo over the posteriors, the same draws for every candidate),
+ * discounted by the predicted chance that the trial fails (a kernel-weighted failure rate whose
+ * bandwidth is chosen by leave-one-out likelihood, 0 meaning the global rate) and, when the space
  * supplies features, by whether an architecture with the same features was already tried (cells
- * with equal path codes compute the same function, so re-trying them mostly measures noise).
+ * with equal path codes compute the same function, so re-trying them mostly measures cost noise).
  * Every 8th model-based ask, and the first one per objective, instead chases one objective's
  * optimistic minimum: the normalised frame cannot reward extending the front beyond what was seen.
  * Only the best candidate is evaluated. Pending asks count as landed on their predicted means
@@ -104,10 +108,10 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.shortlist = options.shortlist ?? 96;
     this.optimism = options.optimism ?? 3;
     this.extremePeriod = options.extremePeriod ?? 8;
-    this.acquisition = options.acquisition ?? 'optimistic';
+    this.acquisition = options.acquisition ?? 'ehvi';
     this.draws = options.draws ?? 64;
     this.repeatWeight = options.repeatWeight ?? 0.05;
-    this.warp = options.warp ?? false;
+    this.warp = options.warp ?? true;
     this.repeatPlaces = options.repeatPlaces ?? Number.POSITIVE_INFINITY;
     this.bandwidths = options.failureBandwidths ?? [0, 0.5, 1, 2, 4];
     this.decisionCount = ctx.space.decisions().length;
@@ -372,7 +376,7 @@ function improvement(set: readonly (readonly number[])[], y: readonly number[], 
 /** `--strategy surrogate` (the default). */
 export const surrogateStrategy: StrategyDefinition = {
   name: 'surrogate',
-  description: 'surrogate-assisted evolution: Gaussian processes screen mutations of the front by optimistic hypervolume improvement (default)',
+  description: 'surrogate-assisted search: Gaussian processes screen candidates (the whole space when it lists itself) by expected hypervolume improvement (default)',
   create: (ctx) => new SurrogateStrategy(ctx),
 };
 
