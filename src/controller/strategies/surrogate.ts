@@ -12,7 +12,7 @@ export interface SurrogateOptions {
   candidates?: number;
   /** Candidates, closest to the front by predicted mean, whose optimistic improvement is computed (default 96). */
   shortlist?: number;
-  /** Optimism: posterior standard deviations subtracted from each predicted loss (default 3). */
+  /** Optimism of the `optimistic` acquisition: posterior standard deviations subtracted from each predicted loss (default 3). */
   optimism?: number;
   /** Every this many model-based asks, one chases a single objective's optimistic minimum (default 8; 0 never). */
   extremePeriod?: number;
