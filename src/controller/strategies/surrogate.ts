@@ -4,7 +4,7 @@ import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from
 import { evaluatedOf, proposeUnseen, type Evaluated } from './common.js';
 import { HammingGaussianProcess, hammingDistance } from './gaussian-process.js';
 
-/** Settings of surrogate-assisted evolution. */
+/** Settings of the surrogate-assisted search. */
 export interface SurrogateOptions {
   /** Random architectures evaluated before the models are trusted (default 10, at most a quarter of the budget). */
   initialSamples?: number;
