@@ -32,6 +32,10 @@ const { values: args } = parseArgs({
     combos: { type: 'string', default: DEFAULT_COMBOS },
     'tpe-budget': { type: 'string' },
     'no-optuna': { type: 'boolean', default: false },
+    // Result lines an earlier run of search-quality-optuna.py wrote (same job format): the Optuna
+    // peer is deterministic per seed, so a recorded run gives the same regrets; only s/run reflects
+    // the load of that earlier run.
+    'optuna-runs': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -70,6 +74,17 @@ function comboName(c: Combo): string {
 
 async function runOptuna(): Promise<{ lines: string[]; ok: boolean }> {
   if (args['no-optuna']) return { lines: [], ok: true };
+  if (args['optuna-runs']) {
+    const wanted = new Set(combos.map(comboName));
+    const lines = readFileSync(args['optuna-runs'], 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .filter((l) => {
+        const run = JSON.parse(l) as { dataset: string; objectives: string; seed: number };
+        return wanted.has(comboName(run)) && seeds.includes(run.seed);
+      });
+    return { lines, ok: true };
+  }
   const outDir = resolve('bench/out');
   mkdirSync(outDir, { recursive: true });
   const jobPath = join(outDir, `optuna-job-${process.pid}.json`);

@@ -238,7 +238,11 @@ export const nasbench201: SearchSpace<Nb201Arch> = {
   },
   label: (arch) => parseCell(arch).join(''),
   features: (arch) => pathCodes(parseCell(arch)),
+  enumerate: () => (allCells ??= Object.freeze(Array.from({ length: OPS.length ** DECISIONS.length }, (_, n) => formatCell(DECISIONS.map((_, i) => Math.floor(n / OPS.length ** (DECISIONS.length - 1 - i)) % OPS.length))))),
 };
+
+// Built on first use and shared: every strategy instance of a process screens the same list.
+let allCells: readonly Nb201Arch[] | undefined;
 
 export default nasbench201;
 

@@ -90,4 +90,9 @@ export interface SearchSpace<A extends ArchJson = ArchJson> {
    * with different choices compute the same thing; strategies use them next to encode().
    */
   features?(arch: A): number[];
+  /**
+   * Optional: every architecture of the space, for spaces small enough to list (NAS-Bench-201's
+   * 15,625 cells). Model-based strategies then screen all unseen ones instead of a sampled pool.
+   */
+  enumerate?(): readonly A[];
 }

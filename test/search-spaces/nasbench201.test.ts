@@ -102,4 +102,16 @@ describe('nasbench201 space', () => {
     expect(() => nasbench201.validate('|none~1|+|none~0|none~1|+|none~0|none~1|none~2|')).toThrow(/from node 0/);
     expect(nasbench201.key(ARCH0)).toBe(ARCH0);
   });
+
+  it('enumerates every cell once, each a canonical key the table has', () => {
+    const all = nasbench201.enumerate!();
+    expect(all.length).toBe(15_625);
+    expect(new Set(all).size).toBe(15_625);
+    const table = loadNb201Table();
+    for (const arch of all) {
+      expect(nasbench201.key(arch)).toBe(arch);
+      expect(table.rowOfCode[opCode(nasbench201.encode(arch))]).toBeGreaterThanOrEqual(0);
+    }
+    expect(nasbench201.enumerate!()).toBe(all);
+  });
 });

@@ -1,8 +1,12 @@
 /**
- * A small exact Gaussian process over categorical vectors with an exponential weighted-Hamming kernel
- * k(x, x') = exp(−Σ_d θ_d·[x_d ≠ x'_d]) (a product of per-decision kernels, so positive definite for
- * every θ ≥ 0). The per-decision weights θ (automatic relevance determination) and the noise come
- * from a grid and coordinate search on the log marginal likelihood; targets are standardised inside.
+ * A small exact Gaussian process over categorical vectors. Its kernel mixes an additive part and an
+ * exponential weighted-Hamming part:
+ * k(x, x') = a·(1/D)·Σ_d [x_d = x'_d] + (1 − a)·exp(−Σ_d θ_d·[x_d ≠ x'_d]).
+ * The additive part is Bayesian ridge regression on one-hot choices (latency and energy of a cell
+ * are nearly a sum of per-edge costs, so it generalises from few samples); the product part models
+ * interactions. Both are positive definite, so their mix is for every a in [0, 1] and θ ≥ 0. The
+ * share a, the per-decision weights θ (automatic relevance determination) and the noise come from a
+ * grid and coordinate search on the log marginal likelihood; targets are standardised inside.
  * Sized for a few hundred observations: fitting is one Cholesky per tried setting.
  */
 export class HammingGaussianProcess {
@@ -17,6 +21,15 @@ export class HammingGaussianProcess {
   weights: number[] = [];
   /** Noise variance relative to the standardised signal. */
   noise = 1e-2;
+  /** Share a of the additive kernel, in [0, 1). */
+  additive = 0;
+  /** Additive shares the tuner tries ([0] keeps the plain Hamming kernel). */
+  readonly additiveGrid: readonly number[];
+
+  /** `additiveGrid`: shares of the additive kernel to try when tuning (default 0, 0.5, 0.9, 0.99). */
+  constructor(options: { additiveGrid?: readonly number[] } = {}) {
+    this.additiveGrid = options.additiveGrid ?? [0, 0.5, 0.9, 0.99];
+  }
 
   /** Fits to `x` (choice vectors) and `y`; with `tune`, searches θ and noise first. */
   fit(x: readonly (readonly number[])[], y: readonly number[], tune: boolean): void {
@@ -33,28 +46,33 @@ export class HammingGaussianProcess {
       let best = Number.NEGATIVE_INFINITY;
       let bestW = this.weights;
       let bestNoise = this.noise;
-      const tryFit = (w: number[], noise: number) => {
-        const ll = this.factor(masks, z, w, noise);
+      let bestAdditive = this.additive;
+      const tryFit = (w: number[], noise: number, additive: number) => {
+        const ll = this.factor(masks, z, w, noise, additive);
         if (ll > best) {
           best = ll;
           bestW = w;
           bestNoise = noise;
+          bestAdditive = additive;
         }
       };
-      for (const ls of [0.5, 1, 2, 4, 8]) for (const noise of [1e-3, 1e-2, 1e-1, 3e-1]) tryFit(new Array<number>(dims).fill(1 / ls), noise);
+      for (const additive of this.additiveGrid) {
+        for (const ls of [0.5, 1, 2, 4, 8]) for (const noise of [1e-3, 1e-2, 1e-1, 3e-1]) tryFit(new Array<number>(dims).fill(1 / ls), noise, additive);
+      }
       // One coordinate pass: some decisions matter far more than others (ARD).
       for (let d = 0; d < dims; d++) {
         const base = bestW;
         for (const f of [0, 0.2, 0.5, 2, 5]) {
           const w = [...base];
           w[d] = (base[d] as number) * f;
-          tryFit(w, bestNoise);
+          tryFit(w, bestNoise, bestAdditive);
         }
       }
       this.weights = bestW;
       this.noise = bestNoise;
+      this.additive = bestAdditive;
     }
-    this.factor(masks, z, this.weights, this.noise);
+    this.factor(masks, z, this.weights, this.noise, this.additive);
   }
 
   private mismatchMasks(dims: number): Int32Array[] {
@@ -81,10 +99,10 @@ export class HammingGaussianProcess {
   }
 
   /** Cholesky of K + noise·I into this.l, alpha = K⁻¹z; returns the log marginal likelihood. */
-  private factor(masks: Int32Array[], z: Float64Array, weights: readonly number[], noise: number): number {
+  private factor(masks: Int32Array[], z: Float64Array, weights: readonly number[], noise: number, additive: number): number {
     const n = this.n;
     const dims = weights.length;
-    const table = dims <= MAX_MASK_DIMS ? kernelTable(weights) : undefined;
+    const table = dims <= MAX_MASK_DIMS ? kernelTable(weights, additive) : undefined;
     const l = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       const mi = masks[i] as Int32Array;
@@ -95,8 +113,14 @@ export class HammingGaussianProcess {
         else if (table) s = table[mi[j] as number] as number;
         else {
           let dist = 0;
-          for (let d = 0; d < dims; d++) if (mi[j * dims + d] === 1) dist += weights[d] as number;
-          s = Math.exp(-dist);
+          let mismatches = 0;
+          for (let d = 0; d < dims; d++) {
+            if (mi[j * dims + d] === 1) {
+              dist += weights[d] as number;
+              mismatches++;
+            }
+          }
+          s = mixedKernel(dist, mismatches, dims, additive);
         }
         const rj = j * n;
         for (let k = 0; k < j; k++) s -= (l[ri + k] as number) * (l[rj + k] as number);
@@ -114,6 +138,7 @@ export class HammingGaussianProcess {
     this.l = l;
     this.alpha = alpha;
     this.table = table;
+    this.additive = additive;
     return -0.5 * fit - logDet;
   }
 
@@ -130,8 +155,14 @@ export class HammingGaussianProcess {
         k[i] = table[mask] as number;
       } else {
         let dist = 0;
-        for (let d = 0; d < dims; d++) if (xi[d] !== x[d]) dist += w[d] as number;
-        k[i] = Math.exp(-dist);
+        let mismatches = 0;
+        for (let d = 0; d < dims; d++) {
+          if (xi[d] !== x[d]) {
+            dist += w[d] as number;
+            mismatches++;
+          }
+        }
+        k[i] = mixedKernel(dist, mismatches, dims, this.additive);
       }
     }
     return k;
@@ -185,15 +216,23 @@ export class HammingGaussianProcess {
 /** Up to this many dimensions, kernel values come from a table indexed by the mismatch bit mask. */
 const MAX_MASK_DIMS = 16;
 
-/** exp(−Σ_{d in mask} w_d) for every mask over the dimensions. */
-function kernelTable(weights: readonly number[]): Float64Array {
-  const size = 1 << weights.length;
+/** The kernel from the weighted mismatch distance and the mismatch count. */
+function mixedKernel(dist: number, mismatches: number, dims: number, additive: number): number {
+  return additive * (1 - mismatches / dims) + (1 - additive) * Math.exp(-dist);
+}
+
+/** The kernel for every mismatch mask over the dimensions. */
+function kernelTable(weights: readonly number[], additive: number): Float64Array {
+  const dims = weights.length;
+  const size = 1 << dims;
   const dist = new Float64Array(size);
+  const count = new Uint8Array(size);
   for (let mask = 1; mask < size; mask++) {
     const low = 31 - Math.clz32(mask & -mask);
     dist[mask] = (dist[mask & (mask - 1)] as number) + (weights[low] as number);
+    count[mask] = (count[mask & (mask - 1)] as number) + 1;
   }
-  return dist.map((v) => Math.exp(-v));
+  return dist.map((v, mask) => mixedKernel(v, count[mask] as number, dims, additive));
 }
 
 /** Number of positions where two choice vectors differ. */

@@ -17,7 +17,8 @@ describe('HammingGaussianProcess', () => {
   });
 
   it('generalises to held-out points better than the mean', () => {
-    const gp = new HammingGaussianProcess();
+    // The plain Hamming kernel, so that its weights alone carry the relevance checked below.
+    const gp = new HammingGaussianProcess({ additiveGrid: [0] });
     gp.fit(xs, xs.map(f), true);
     const held: number[][] = [];
     for (let a = 0; a < 4; a++) for (let b = 0; b < 3; b++) for (let c = 0; c < 3; c++) if ((a + b + c) % 2 === 1) held.push([a, b, c]);
@@ -27,6 +28,26 @@ describe('HammingGaussianProcess', () => {
     expect(errGp).toBeLessThan(errMean * 0.25);
     // ARD: the irrelevant decision gets less weight than the one that matters most.
     expect(gp.weights[2]).toBeLessThan(gp.weights[0] as number);
+  });
+
+  it('chooses the additive kernel for an additive target and predicts unseen combinations of choices', () => {
+    // y is a sum of per-decision costs: what a cell's latency nearly is.
+    const cost = [
+      [0, 1, 2, 3],
+      [0, 2, 4, 6],
+      [0, 3, 1, 2],
+    ];
+    const g = (x: number[]) => x.reduce((s, c, d) => s + (cost[d]?.[c] as number), 0);
+    const train = xs.map((x) => [x[0] as number, x[1] as number, x[2] as number]);
+    const gp = new HammingGaussianProcess();
+    gp.fit(train, train.map(g), true);
+    expect(gp.additive).toBeGreaterThan(0);
+    const held: number[][] = [];
+    for (let a = 0; a < 4; a++) for (let b = 0; b < 3; b++) for (let c = 0; c < 3; c++) if ((a + b + c) % 2 === 1) held.push([a, b, c]);
+    const plain = new HammingGaussianProcess({ additiveGrid: [0] });
+    plain.fit(train, train.map(g), true);
+    const err = (m: HammingGaussianProcess) => held.reduce((s, x) => s + (m.predictMean(x) - g(x)) ** 2, 0);
+    expect(err(gp)).toBeLessThan(err(plain));
   });
 
   it('shares mismatch masks across models fitted on the same inputs', () => {
