@@ -62,9 +62,11 @@ def main():
     torch.manual_seed(0)
     batch = 64
     if which == 'A':
-        model = model_a()
+        # Channels-last sends the depthwise convolutions' backward pass to oneDNN; in the default
+        # layout this build's depthwise backward is ~4x slower, and the peer should be PyTorch's best.
+        model = model_a().to(memory_format=torch.channels_last)
         opt = torch.optim.SGD(model.parameters(), lr=0.05)
-        x = torch.rand(batch, 1, 28, 28)
+        x = torch.rand(batch, 1, 28, 28).to(memory_format=torch.channels_last)
         y = torch.randint(0, 10, (batch,))
     else:
         model = ModelB()
