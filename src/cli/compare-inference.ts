@@ -1,6 +1,7 @@
 import { createRng, shuffleInPlace, type Logger, type MetricValue } from '../core/index.js';
 import type { RunRecord, RunStore, TrialRecord } from '../store/index.js';
-import { evaluatorOptionsFrom, type ProxyConfig } from './proxy-options.js';
+import { comparisonTrials, SIDE_BY_SIDE } from '../report/index.js';
+import { evaluatorOptionsFrom, openRunSession, type ProxyConfig } from './proxy-options.js';
 import type { SearchSettings } from './search-setup.js';
 
 /*
@@ -13,17 +14,8 @@ import type { SearchSettings } from './search-setup.js';
  * runtime and meter, and stores the result on each trial under the names below.
  */
 
-/** Names of compare's side-by-side inference metrics (batch 1). */
-export const SIDE_BY_SIDE = { latency: 'latency.cpu.compare', energy: 'energy.infer.compare' } as const;
-
 /** Rounds of the side-by-side probe (each visits every model once). */
 export const SIDE_BY_SIDE_ROUNDS = 3;
-
-/** The trials compare re-measures: the run's front, its compressed models and its baselines, each with a stored model. */
-async function tableTrials(store: RunStore, run: RunRecord): Promise<TrialRecord[]> {
-  const front = new Set(await store.getFrontIds(run.id));
-  return (await store.listTrials(run.id)).filter((t) => t.state === 'complete' && ((t.kind ?? 'search') !== 'search' || front.has(t.id)));
-}
 
 /**
  * Times batch-1 inference of every model of the comparison table side by side in this process
@@ -37,21 +29,16 @@ export async function remeasureInference(o: { store: RunStore; run: RunRecord; l
   const proxy = settings.proxy as ProxyConfig | undefined;
   if (!proxy) return 0;
   const withModels: { trial: TrialRecord; artifact: NonNullable<Awaited<ReturnType<RunStore['getModel']>>> }[] = [];
-  for (const trial of await tableTrials(store, run)) {
+  const picked = comparisonTrials(await store.listTrials(run.id), await store.getFrontIds(run.id));
+  for (const trial of [...picked.front, ...picked.compressed, ...picked.baseline]) {
     const artifact = await store.getModel(trial.id);
     if (artifact) withModels.push({ trial, artifact });
   }
   if (withModels.length === 0) return 0;
 
-  const { initBackend } = await import('../trainer/backend.js');
   const { loadModelArtifact } = await import('../trainer/model-artifacts.js');
   const { combineRounds, inferenceMetrics, meterLayersModelInference } = await import('../compress/measure.js');
-  const { loadDataset } = await import('../data/index.js');
-  const { resolveEnergySetup, processCpuTime } = await import('../energy/index.js');
-  const options = evaluatorOptionsFrom(proxy, run.dataset, run.seed);
-  const backend = await initBackend(proxy.backend);
-  const ds = await loadDataset(run.dataset, { ...options.datasetOptions });
-  const energy = await resolveEnergySetup({ ...proxy.energy, cpuTime: processCpuTime });
+  const { backend, ds, energy } = await openRunSession(proxy, run.dataset, evaluatorOptionsFrom(proxy, run.dataset, run.seed));
   const models = [];
   for (const w of withModels) models.push({ trial: w.trial, model: await loadModelArtifact(w.artifact) });
   const rounds = Math.max(1, o.rounds ?? SIDE_BY_SIDE_ROUNDS);

@@ -156,6 +156,20 @@ export async function resolveProxyConfig(args: ProxyArgs, dataset: string): Prom
   return config;
 }
 
+/**
+ * What a command that trains or times a run's stored models in this process needs: the run's tfjs
+ * backend, its dataset, and an energy meter reading this process's CPU time (compress, compare).
+ */
+export async function openRunSession(proxy: ProxyConfig, dataset: string, options: ReturnType<typeof evaluatorOptionsFrom>) {
+  const { initBackend } = await import('../trainer/backend.js');
+  const { loadDataset } = await import('../data/index.js');
+  const { processCpuTime } = await import('../energy/index.js');
+  const backend = await initBackend(proxy.backend);
+  const ds = await loadDataset(dataset, { ...options.datasetOptions });
+  const energy = await resolveEnergySetup({ ...proxy.energy, cpuTime: processCpuTime });
+  return { backend, ds, energy };
+}
+
 /** Evaluator options (minus the space and pruning) from a validated configuration. */
 export function evaluatorOptionsFrom(config: ProxyConfig, dataset: string, seed: number): Omit<TrainerEvaluatorOptions, 'spaceModule' | 'prune' | 'logger'> {
   const settings: ProxySettings = {

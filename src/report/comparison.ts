@@ -10,6 +10,9 @@ import type { RunRecord, TrialRecord } from '../store/index.js';
 /** Joules in one kilowatt-hour. */
 const JOULES_PER_KWH = 3.6e6;
 
+/** Names of compare's side-by-side inference metrics (batch 1), which the table prefers over a trial's own probe. */
+export const SIDE_BY_SIDE = { latency: 'latency.cpu.compare', energy: 'energy.infer.compare' } as const;
+
 /** What a trial is in the comparison: a front member, a compressed model, or a baseline (trained at proxy scale, or measured at full size for a few steps and extrapolated). */
 export type ComparisonRole = 'front' | 'compressed' | 'baseline';
 
@@ -118,7 +121,7 @@ export function comparisonRow(t: TrialRecord, role: ComparisonRole, name: string
   const trainEnergy = metric(t, 'energy.train');
   const accuracy = value(t, 'accuracy');
   // compare's side-by-side probe (every model of the table timed in one session) wins over the trial's own.
-  const sideEnergy = value(t, 'energy.infer.compare');
+  const sideEnergy = value(t, SIDE_BY_SIDE.energy);
   const trainEnergyJ = trainEnergy && Number.isFinite(trainEnergy.value) ? trainEnergy.value : undefined;
   const detail = trainEnergy?.detail as { extrapolated?: boolean; method?: 'per-step' | 'macs-ratio'; measuredSteps?: number; plannedSteps?: number; fromTrialId?: number } | undefined;
   const row: ComparisonRow = {
@@ -126,7 +129,7 @@ export function comparisonRow(t: TrialRecord, role: ComparisonRole, name: string
     params: value(t, 'params'), macs: value(t, 'macs'),
     trainEnergyJ, trainEnergySource: trainEnergy?.source,
     trainSeconds: value(t, 'train.seconds'), inferEnergyJ: sideEnergy ?? value(t, 'energy.infer'),
-    accuracy, latencyMs: value(t, 'latency.cpu.compare') ?? latencyMetric(t)?.value,
+    accuracy, latencyMs: value(t, SIDE_BY_SIDE.latency) ?? latencyMetric(t)?.value,
   };
   if (sideEnergy !== undefined) row.inferSideBySide = true;
   if (trainEnergyJ !== undefined) {
@@ -177,20 +180,31 @@ export interface ComparisonSource {
   label: (t: TrialRecord) => string;
 }
 
-/** Builds the comparison table: complete front members, compressed models and baselines, and every model's change against every baseline. */
-export function buildComparison(src: ComparisonSource): Comparison {
-  const front = new Set(src.frontIds);
-  const complete = src.trials.filter((t) => t.state === 'complete');
-  const byAccuracy = (a: ComparisonRow, b: ComparisonRow) => (b.accuracy ?? -1) - (a.accuracy ?? -1) || a.trialId - b.trialId;
-  const rowsOf = (role: ComparisonRole, pick: (t: TrialRecord) => boolean) =>
-    complete.filter(pick).map((t) => comparisonRow(t, role, src.label(t), src.carbon));
-  const frontRows = rowsOf('front', (t) => trialKind(t) === 'search' && front.has(t.id)).sort(byAccuracy);
-  const compressed = rowsOf('compressed', (t) => trialKind(t) === 'compressed').sort(byAccuracy);
-  // A baseline trained again (compare --retrain) replaces the earlier trial of the same architecture.
+/**
+ * The trials of the comparison table by role: complete front members, complete compressed models,
+ * and the latest complete trial of each baseline architecture (a baseline trained again with
+ * compare --retrain replaces the earlier one).
+ */
+export function comparisonTrials(trials: readonly TrialRecord[], frontIds: readonly number[]): Record<ComparisonRole, TrialRecord[]> {
+  const front = new Set(frontIds);
+  const complete = trials.filter((t) => t.state === 'complete');
   const latest = new Map<string, TrialRecord>();
   for (const t of complete) if (trialKind(t) === 'baseline') latest.set(JSON.stringify(t.arch), t);
-  const kept = new Set([...latest.values()].map((t) => t.id));
-  const baselines = rowsOf('baseline', (t) => kept.has(t.id)).sort((a, b) => a.name.localeCompare(b.name) || a.trialId - b.trialId);
+  return {
+    front: complete.filter((t) => trialKind(t) === 'search' && front.has(t.id)),
+    compressed: complete.filter((t) => trialKind(t) === 'compressed'),
+    baseline: [...latest.values()],
+  };
+}
+
+/** Builds the comparison table: complete front members, compressed models and baselines, and every model's change against every baseline. */
+export function buildComparison(src: ComparisonSource): Comparison {
+  const picked = comparisonTrials(src.trials, src.frontIds);
+  const byAccuracy = (a: ComparisonRow, b: ComparisonRow) => (b.accuracy ?? -1) - (a.accuracy ?? -1) || a.trialId - b.trialId;
+  const rowsOf = (role: ComparisonRole) => picked[role].map((t) => comparisonRow(t, role, src.label(t), src.carbon));
+  const frontRows = rowsOf('front').sort(byAccuracy);
+  const compressed = rowsOf('compressed').sort(byAccuracy);
+  const baselines = rowsOf('baseline').sort((a, b) => a.name.localeCompare(b.name) || a.trialId - b.trialId);
   const deltas: ComparisonDelta[] = [];
   for (const row of [...frontRows, ...compressed]) for (const b of baselines) deltas.push(compareRows(row, b));
   return { runId: src.run.id, dataset: src.run.dataset, rows: [...frontRows, ...compressed, ...baselines], deltas, carbon: src.carbon };

@@ -5,7 +5,7 @@ import type { Int8Runtime } from '../../compress/pipeline.js';
 import type { RunRecord, RunStore, TrialRecord } from '../../store/index.js';
 import { commonOptions, positiveInt, printJson } from '../options.js';
 import { formatNumber, renderTable } from '../format.js';
-import { evaluatorOptionsFrom, type ProxyConfig } from '../proxy-options.js';
+import { evaluatorOptionsFrom, openRunSession, type ProxyConfig } from '../proxy-options.js';
 import type { SearchSettings } from '../search-setup.js';
 import { openExistingStore, parseRunId, requireRun, withStore } from '../store-access.js';
 
@@ -181,19 +181,15 @@ async function compressRun(args: CompressArgs, logger: Logger): Promise<{ run: R
 
     // Everything is validated; now the heavy parts (tfjs, data, meter) load.
     const tf = await import('@tensorflow/tfjs');
-    const { initBackend } = await import('../../trainer/backend.js');
     const { loadModelArtifact } = await import('../../trainer/model-artifacts.js');
     const { compressModel } = await import('../../compress/pipeline.js');
-    const { loadDataset, subsetSplit } = await import('../../data/index.js');
-    const { resolveEnergySetup, processCpuTime } = await import('../../energy/index.js');
+    const { subsetSplit } = await import('../../data/index.js');
     // Loaded only for INT8: onnxruntime-node is a native module.
     const int8Module = int8Needed ? await import('../../compress/onnx-int8-runtime.js') : undefined;
-    const backend = await initBackend(proxy.backend);
+    const { backend, ds, energy } = await openRunSession(proxy, settings.dataset, options);
     logger.info(backend.reason);
-    const ds = await loadDataset(settings.dataset, { ...options.datasetOptions });
     const test = subsetSplit(ds.test, ds.task.numClasses, options.testSubset === undefined ? undefined : Math.min(options.testSubset, ds.test.count),
       createRng(`${options.datasetOptions.seed ?? 0}/test-subset`), '--test-subset', false);
-    const energy = await resolveEnergySetup({ ...proxy.energy, cpuTime: processCpuTime });
     logger.info(`${ds.id}: ${ds.train.count} train / ${ds.validation.count} validation / ${test.count} test samples; meter ${energy.meter.name}`);
     const data = { train: ds.train, validation: ds.validation, test, inputShape: ds.task.inputShape, numClasses: ds.task.numClasses };
     const int8: Int8Runtime | undefined = int8Module?.onnxInt8Runtime({ meter: energy.meter, test, logger });
