@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { type Logger, type MetricValue, type ModelArtifact, silentLogger } from '../core/index.js';
 import type { CompressPlan, CompressStepName } from './plan.js';
 import type { DataSplit } from '../data/index.js';
-import { measureEnergy, measurementToMetric, type EnergyMeter, type Measurement } from '../energy/index.js';
+import { measureEnergy, measurementToMetric, weakestSource, type EnergyMeter, type EnergySource, type Measurement } from '../energy/index.js';
 import { saveModelArtifact } from '../trainer/model-artifacts.js';
 import type { ProxyBudget } from '../trainer/proxy-training.js';
 import { pruneChannels } from './channel-pruning.js';
@@ -209,8 +209,6 @@ export async function compressModel(parent: tf.LayersModel, plan: CompressPlan, 
   }
 }
 
-const SOURCE_RANK = ['counter', 'polled', 'estimated', 'none'] as const;
-
 /**
  * `energy.compress` and `compress.seconds` (this compression's fine-tuning and distillation passes),
  * and, when the parent's training cost is known, the compressed model's cumulative `energy.train` and
@@ -224,7 +222,8 @@ function trainingMetrics(passes: readonly { step: CompressStepName; measurement:
   if (perPass.some((p) => !p.metric)) return out; // a meter with no reading: no energy figure rather than a partial sum
   const energyJ = perPass.reduce((a, p) => a + (p.metric as MetricValue).value, 0);
   const sources = perPass.map((p) => (p.metric as MetricValue).source);
-  const weakest = (list: readonly string[]) => SOURCE_RANK[Math.max(...list.map((x) => SOURCE_RANK.indexOf(x as (typeof SOURCE_RANK)[number])))] as MetricValue['source'];
+  // Energy metrics carry a meter's source (counter, polled, estimated).
+  const weakest = (list: readonly MetricValue['source'][]) => weakestSource(list as EnergySource[]) as MetricValue['source'];
   const first = perPass[0]!.metric as MetricValue;
   out.push({
     name: 'energy.compress', value: energyJ, unit: 'J', source: weakest(sources),

@@ -1,8 +1,6 @@
 import { GreennasError } from '../core/index.js';
 import type { EnergyMeter, MeterProbe } from './energy-meter.js';
-import type { EnergySource, Measurement, MeasurementFlag } from './measurement.js';
-
-const SOURCE_RANK: Record<EnergySource, number> = { counter: 0, polled: 1, estimated: 2, none: 3 };
+import { weakestSource, type Measurement, type MeasurementFlag } from './measurement.js';
 
 /**
  * GPU and CPU counters together (`nvml+rapl`): a GPU trial also burns CPU package and DRAM energy, and
@@ -52,21 +50,19 @@ export class CombinedMeter implements EnergyMeter {
     const byDevice: Record<string, number> = {};
     let total = 0;
     const flags: MeasurementFlag[] = [];
-    let source: EnergySource = 'counter';
     for (const m of ms) {
       if (!m.energyJ) throw new GreennasError(`meter ${m.meter} returned no joules inside ${this.name}`, 'E_ENERGY_METER');
       total += m.energyJ.total;
       for (const [k, v] of Object.entries(m.energyJ.byDomain)) byDomain[k in byDomain ? `${m.meter}:${k}` : k] = v;
       for (const [k, v] of Object.entries(m.energyJ.byDevice)) byDevice[k in byDevice ? `${m.meter}:${k}` : k] = v;
       for (const f of m.flags) if (!flags.includes(f)) flags.push(f);
-      if (SOURCE_RANK[m.source] > SOURCE_RANK[source]) source = m.source;
     }
     const first = ms[0] as Measurement;
     return {
       label,
       durationS: Math.max(...ms.map((m) => m.durationS)),
       energyJ: { total, byDomain, byDevice },
-      source,
+      source: weakestSource(ms.map((m) => m.source)),
       meter: this.name,
       devices: ms.flatMap((m) => m.devices),
       flags,

@@ -6,6 +6,13 @@ import type { MetricValue } from '../core/index.js';
  */
 export type EnergySource = 'counter' | 'polled' | 'estimated' | 'none';
 
+const SOURCE_RANK: Record<EnergySource, number> = { counter: 0, polled: 1, estimated: 2, none: 3 };
+
+/** The least direct of some energy sources (counter, then polled, estimated, none): what a sum of their figures can claim. */
+export function weakestSource(sources: readonly EnergySource[]): EnergySource {
+  return sources.reduce<EnergySource>((weakest, s) => (SOURCE_RANK[s] > SOURCE_RANK[weakest] ? s : weakest), 'counter');
+}
+
 /** The meters greennas ships (`nvml+rapl` reads both GPU and CPU counters); `auto` lets probing choose. */
 export type MeterName = 'rapl' | 'nvml' | 'nvml+rapl' | 'estimate' | 'none';
 
