@@ -162,16 +162,11 @@ function bnActivation(n: LayerNode): string {
  */
 export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxExport {
   const { nodes, inputLayers, outputLayer } = layerGraph(model);
-  const consumers = new Map<string, number>();
-  const consumerClasses = new Map<string, string[]>();
-  for (const n of nodes) {
-    for (const i of n.inputs) {
-      consumers.set(i, (consumers.get(i) ?? 0) + 1);
-      consumerClasses.set(i, [...(consumerClasses.get(i) ?? []), n.className]);
-    }
-  }
+  // The classes of the layers that read each layer's output, one entry per use.
+  const consumers = new Map<string, string[]>();
+  for (const n of nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n.className]);
   /** Whether every consumer of a layer's output takes the pooled 4-D form (the inner links of an SE gate). */
-  const staysPooled = (name: string) => (consumerClasses.get(name) ?? []).every((c) => c === 'Dense' || c === 'Reshape') && name !== outputLayer && consumers.has(name);
+  const staysPooled = (name: string) => (consumers.get(name) ?? []).every((c) => c === 'Dense' || c === 'Reshape') && name !== outputLayer && consumers.has(name);
   const byName = new Map(nodes.map((n) => [n.layer.name, n]));
   // Batch norms to fold: fed only by a linear convolution that feeds nothing else.
   const foldInto = new Map<string, LayerNode>();
@@ -179,7 +174,7 @@ export function layersModelToOnnx(model: tf.LayersModel, options: OnnxExportOpti
     if (!isBatchNorm(n) || n.inputs.length !== 1) continue;
     const src = byName.get(n.inputs[0]!);
     if (!src || (src.className !== 'Conv2D' && src.className !== 'DepthwiseConv2D')) continue;
-    if ((src.config.activation ?? 'linear') !== 'linear' || consumers.get(src.layer.name) !== 1 || src.layer.name === outputLayer) continue;
+    if ((src.config.activation ?? 'linear') !== 'linear' || consumers.get(src.layer.name)?.length !== 1 || src.layer.name === outputLayer) continue;
     foldInto.set(src.layer.name, n);
   }
   const folded = new Set([...foldInto.values()].map((n) => n.layer.name));
