@@ -37,29 +37,27 @@ export async function remeasureInference(o: { store: RunStore; run: RunRecord; l
   if (withModels.length === 0) return 0;
 
   const { loadModelArtifact } = await import('../trainer/model-artifacts.js');
-  const { combineRounds, inferenceMetrics, meterLayersModelInference } = await import('../compress/measure.js');
+  const { inferenceMetrics, meterSideBySide } = await import('../compress/measure.js');
   const { backend, ds, energy } = await openRunSession(proxy, run.dataset, evaluatorOptionsFrom(proxy, run.dataset, run.seed));
-  const models = [];
+  const models: { trial: TrialRecord; model: Awaited<ReturnType<typeof loadModelArtifact>> }[] = [];
   for (const w of withModels) models.push({ trial: w.trial, model: await loadModelArtifact(w.artifact) });
   const rounds = Math.max(1, o.rounds ?? SIDE_BY_SIDE_ROUNDS);
   logger.info(`compare: timing inference of ${models.length} models side by side, ${rounds} rounds (meter ${energy.meter.name})`);
-  const measured = new Map<number, Awaited<ReturnType<typeof meterLayersModelInference>>[]>();
+  let combined;
   try {
-    for (let r = 0; r < rounds; r++) {
-      // A seeded shuffle per round, so no model always runs right after the same neighbour.
-      const order = shuffleInPlace([...models], createRng(`compare-infer/${run.id}/${r}`));
-      for (const m of order) {
-        const ctx = { test: ds.test, inputShape: ds.task.inputShape, meter: energy.meter, backend: backend.name, label: `run-${run.id}/compare/trial-${m.trial.id}/infer-${r}` };
-        measured.set(m.trial.id, [...(measured.get(m.trial.id) ?? []), await meterLayersModelInference(m.model, ctx)]);
-      }
-      logger.info(`compare: inference round ${r + 1}/${rounds} done`);
-    }
+    const ctx = { test: ds.test, inputShape: ds.task.inputShape, meter: energy.meter, backend: backend.name };
+    const sideBySide = models.map((m) => ({ model: m.model, label: (r: number) => `run-${run.id}/compare/trial-${m.trial.id}/infer-${r}` }));
+    // A seeded shuffle per round, so no model always runs right after the same neighbour.
+    combined = await meterSideBySide(sideBySide, ctx, rounds, (r) => {
+      logger.info(`compare: inference round ${r + 1}/${rounds}`);
+      return shuffleInPlace(models.map((_, i) => i), createRng(`compare-infer/${run.id}/${r}`));
+    });
   } finally {
     for (const m of models) m.model.dispose();
   }
   const session = { by: 'compare', models: models.length, rounds, measuredAt: new Date().toISOString(), trials: models.map((m) => m.trial.id) };
-  for (const m of models) {
-    const c = combineRounds(measured.get(m.trial.id)!);
+  for (const [i, m] of models.entries()) {
+    const c = combined[i]!;
     const detail = { runtime: c.runtime ?? 'tfjs', ...(c.runtime === 'onnxruntime-node' ? { intraOpThreads: 1 } : { backend: backend.name }), roundsJPerInference: c.roundsJ, sideBySide: session };
     const metrics: MetricValue[] = inferenceMetrics(c, detail).map((v) => ({ ...v, name: v.name === 'latency.cpu' ? SIDE_BY_SIDE.latency : SIDE_BY_SIDE.energy }));
     await store.setMetrics(m.trial.id, metrics);

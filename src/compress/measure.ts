@@ -143,6 +143,31 @@ export async function meterLayersModelInference(model: tf.LayersModel, ctx: Meas
   }
 }
 
+/** One model of a side-by-side measurement and the energy-window label of its round `r`. */
+export interface SideBySideModel {
+  /** The model. */
+  model: tf.LayersModel;
+  /** Label of its window in round `r`. */
+  label: (round: number) => string;
+}
+
+/**
+ * Meters batch-1 inference of several models side by side: `rounds` rounds, each visiting every model
+ * once (in the order `orderOf(round)` gives as indices, else as listed), so that a change of machine
+ * load hits all of them alike; returns each model's rounds combined (combineRounds), in list order.
+ */
+export async function meterSideBySide(models: readonly SideBySideModel[], ctx: Omit<MeasureContext, 'label'>, rounds = 3,
+  orderOf: (round: number) => readonly number[] = () => models.map((_, i) => i)): Promise<ReturnType<typeof combineRounds>[]> {
+  const measured: InferenceMeasurement[][] = models.map(() => []);
+  for (let r = 0; r < Math.max(1, rounds); r++) {
+    for (const i of orderOf(r)) {
+      const m = models[i] as SideBySideModel;
+      (measured[i] as InferenceMeasurement[]).push(await meterLayersModelInference(m.model, { ...ctx, label: m.label(r) }));
+    }
+  }
+  return measured.map((rs) => combineRounds(rs));
+}
+
 /**
  * One figure from several measurement rounds: the median of the rounds' median latencies, and the
  * window of the round with the median energy per inference (a real window, so its provenance holds);

@@ -10,7 +10,7 @@ import { removeGates } from './gate-removal.js';
 import { fineTune } from './fine-tune.js';
 import { roundWeightsToFloat16 } from './float16.js';
 import { pruneMagnitude, type WeightMasks } from './magnitude-pruning.js';
-import { combineRounds, layersModelMetrics, meterLayersModelInference, structureMetrics, type InferenceMeasurement, type InferenceProbe } from './measure.js';
+import { combineRounds, layersModelMetrics, meterSideBySide, structureMetrics, type InferenceProbe, type MeasureContext } from './measure.js';
 import { artifactSizeBytes, float16Artifact } from './model-bytes.js';
 import { cloneModel } from './model-rebuild.js';
 import { foldBatchNorms } from './batch-norm-folding.js';
@@ -242,12 +242,8 @@ function trainingMetrics(passes: readonly { step: CompressStepName; measurement:
 }
 
 /** Meters parent and child inference alternately, `rounds` times each, and combines each side's rounds. */
-async function meterRounds(parent: tf.LayersModel, child: tf.LayersModel | undefined, ctx: Parameters<typeof meterLayersModelInference>[1], rounds = 3): Promise<{ parent: ReturnType<typeof combineRounds>; child?: ReturnType<typeof combineRounds> }> {
-  const p: InferenceMeasurement[] = [];
-  const c: InferenceMeasurement[] = [];
-  for (let r = 0; r < Math.max(1, rounds); r++) {
-    p.push(await meterLayersModelInference(parent, { ...ctx, label: `${ctx.label}/parent-infer-${r}` }));
-    if (child) c.push(await meterLayersModelInference(child, { ...ctx, label: `${ctx.label}/infer-${r}` }));
-  }
-  return { parent: combineRounds(p), ...(child ? { child: combineRounds(c) } : {}) };
+async function meterRounds(parent: tf.LayersModel, child: tf.LayersModel | undefined, ctx: MeasureContext, rounds = 3): Promise<{ parent: ReturnType<typeof combineRounds>; child?: ReturnType<typeof combineRounds> }> {
+  const models = [{ model: parent, label: (r: number) => `${ctx.label}/parent-infer-${r}` }, ...(child ? [{ model: child, label: (r: number) => `${ctx.label}/infer-${r}` }] : [])];
+  const [p, c] = await meterSideBySide(models, ctx, rounds);
+  return { parent: p!, ...(c ? { child: c } : {}) };
 }
