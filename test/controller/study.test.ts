@@ -91,16 +91,21 @@ describe('runStudy', () => {
     expect(new Set(trials.map((t) => t.key)).size).toBe(216);
   });
 
-  it.each([0, 1, 17, 59])('resumes after a crash before outcome %i with the trials of an uninterrupted run', async (crashAt) => {
-    const budget = 60;
+  /** A run of `budget` trials (seed 11) finished uninterrupted, and the same run crashed before outcome `crashAt`. */
+  async function uninterruptedAndCrashed(budget: number, crashAt: number) {
     const ref = SqliteRunStore.open(':memory:');
     const refRun = await startRun(ref, budget);
     await runStudy(study(ref, refRun.id, budget, 11).options);
     const expected = (await ref.listTrials(refRun.id)).map((t) => [t.key, t.state, t.metrics.map((m) => m.value)]);
-
     const store = SqliteRunStore.open(':memory:');
     const run = await startRun(store, budget);
     await expect(runStudy(study(crashingStore(store, crashAt), run.id, budget, 11).options)).rejects.toThrow('simulated crash');
+    return { ref, refRun, expected, store, run };
+  }
+
+  it.each([0, 1, 17, 59])('resumes after a crash before outcome %i with the trials of an uninterrupted run', async (crashAt) => {
+    const budget = 60;
+    const { ref, refRun, expected, store, run } = await uninterruptedAndCrashed(budget, crashAt);
     const before = await store.listTrials(run.id);
     expect(before.filter((t) => t.state === 'running')).toHaveLength(1);
     const finishedBefore = before.filter((t) => t.state !== 'running').map((t) => t.id);
@@ -120,14 +125,7 @@ describe('runStudy', () => {
 
   it('replays, counts and fronts only search trials: compressed and baseline trials never break resume', async () => {
     const budget = 40;
-    const ref = SqliteRunStore.open(':memory:');
-    const refRun = await startRun(ref, budget);
-    await runStudy(study(ref, refRun.id, budget, 11).options);
-    const expected = (await ref.listTrials(refRun.id)).map((t) => [t.key, t.state, t.metrics.map((m) => m.value)]);
-
-    const store = SqliteRunStore.open(':memory:');
-    const run = await startRun(store, budget);
-    await expect(runStudy(study(crashingStore(store, 17), run.id, budget, 11).options)).rejects.toThrow('simulated crash');
+    const { expected, store, run } = await uninterruptedAndCrashed(budget, 17);
     // Compressed and baseline trials that would dominate everything, added between crash and resume.
     const parent = (await store.listTrials(run.id)).find((t) => t.state === 'complete');
     expect(parent).toBeDefined();
