@@ -48,6 +48,8 @@ export interface ComparisonRow {
   trainSeconds?: number;
   /** Energy per inference at batch 1, in joules. */
   inferEnergyJ?: number;
+  /** Provenance of the inference energy (counter, polled, estimated). */
+  inferEnergySource?: string;
   /** Whether inference energy and latency come from compare's side-by-side probe (else from where the model was trained or compressed). */
   inferSideBySide?: boolean;
   /** Test accuracy (fraction); absent when not measured (an extrapolated full-size baseline). */
@@ -122,13 +124,14 @@ export function comparisonRow(t: TrialRecord, role: ComparisonRole, name: string
   const accuracy = value(t, 'accuracy');
   // compare's side-by-side probe (every model of the table timed in one session) wins over the trial's own.
   const sideEnergy = value(t, SIDE_BY_SIDE.energy);
+  const inferEnergy = sideEnergy !== undefined ? metric(t, SIDE_BY_SIDE.energy) : metric(t, 'energy.infer');
   const trainEnergyJ = trainEnergy && Number.isFinite(trainEnergy.value) ? trainEnergy.value : undefined;
   const detail = trainEnergy?.detail as { extrapolated?: boolean; method?: 'per-step' | 'macs-ratio'; measuredSteps?: number; plannedSteps?: number; fromTrialId?: number } | undefined;
   const row: ComparisonRow = {
     trialId: t.id, role, name,
     params: value(t, 'params'), macs: value(t, 'macs'),
     trainEnergyJ, trainEnergySource: trainEnergy?.source,
-    trainSeconds: value(t, 'train.seconds'), inferEnergyJ: sideEnergy ?? value(t, 'energy.infer'),
+    trainSeconds: value(t, 'train.seconds'), inferEnergyJ: sideEnergy ?? value(t, 'energy.infer'), inferEnergySource: inferEnergy?.source,
     accuracy, latencyMs: value(t, SIDE_BY_SIDE.latency) ?? latencyMetric(t)?.value,
   };
   if (sideEnergy !== undefined) row.inferSideBySide = true;

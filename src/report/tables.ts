@@ -33,10 +33,12 @@ export function formatChange(v: number | undefined, unit: '%' | 'pts'): string {
 
 function marked(text: string, row: ComparisonRow, energy: boolean): string {
   if (text === '-') return text;
-  let out = text;
-  if (row.extrapolated) out += '*';
-  if (energy && row.trainEnergySource === 'estimated') out += '~';
-  return out;
+  return estimatedMark(row.extrapolated ? `${text}*` : text, energy ? row.trainEnergySource : undefined);
+}
+
+/** `~` after an energy figure whose source is an estimate. */
+function estimatedMark(text: string, source: string | undefined): string {
+  return text !== '-' && source === 'estimated' ? `${text}~` : text;
 }
 
 /** The comparison table: model, parameters, multiply-adds, training energy and time, inference energy, accuracy, energy per accuracy point, carbon. */
@@ -46,7 +48,7 @@ export function comparisonTable(c: Comparison): TextTable {
     rows: c.rows.map((r) => [
       r.name, r.role, String(r.trialId), formatCount(r.params), formatCount(r.macs),
       marked(formatValue(r.trainEnergyKwh), r, true), marked(formatValue(r.trainSeconds), r, false),
-      sideMark(formatValue(r.inferEnergyJ === undefined ? undefined : r.inferEnergyJ * 1000), r, c),
+      sideMark(estimatedMark(formatValue(r.inferEnergyJ === undefined ? undefined : r.inferEnergyJ * 1000), r.inferEnergySource), r, c),
       sideMark(formatValue(r.latencyMs), r, c),
       r.accuracy === undefined ? (r.extrapolated ? 'n/a*' : '-') : formatValue(r.accuracy * 100),
       marked(formatValue(r.energyPerPointJ), r, true), marked(formatValue(r.carbonG), r, true),
@@ -90,7 +92,7 @@ export function comparisonNotes(c: Comparison): string[] {
       ? `* ${r.name}: extrapolated: trained for ${x.measuredSteps} steps, energy and time scaled to the run's ${x.plannedSteps} steps (the measured steps include the first step's warm-up and one validation, so this leans high); accuracy not measured (n/a).`
       : `* ${r.name}: extrapolated: energy and time of the proxy-scale baseline (trial ${x.fromTrialId ?? '?'}, ${x.plannedSteps} steps) scaled by the ratio of multiply-adds; not trained here; accuracy not measured (n/a).`);
   }
-  if (c.rows.some((r) => r.trainEnergySource === 'estimated')) notes.push('~: energy estimated from CPU time and the hardware profile, not read from a counter.');
+  if (c.rows.some((r) => r.trainEnergySource === 'estimated' || r.inferEnergySource === 'estimated')) notes.push('~: energy estimated from CPU time and the hardware profile, not read from a counter.');
   return notes;
 }
 
@@ -125,9 +127,9 @@ export function renderCsv(headers: readonly string[], rows: readonly (readonly (
 
 /** The comparison as CSV with raw numbers (SI units: J, s, fraction) and the delta columns per baseline in further rows. */
 export function comparisonCsv(c: Comparison): string {
-  const headers = ['trial_id', 'role', 'model', 'params', 'macs', 'train_energy_j', 'train_energy_kwh', 'train_energy_source', 'train_seconds', 'extrapolated', 'infer_energy_j', 'accuracy', 'latency_ms', 'j_per_accuracy_point', 'carbon_g'];
+  const headers = ['trial_id', 'role', 'model', 'params', 'macs', 'train_energy_j', 'train_energy_kwh', 'train_energy_source', 'train_seconds', 'extrapolated', 'infer_energy_j', 'infer_energy_source', 'accuracy', 'latency_ms', 'j_per_accuracy_point', 'carbon_g'];
   return renderCsv(headers, c.rows.map((r) => [
     r.trialId, r.role, r.name, r.params, r.macs, r.trainEnergyJ, r.trainEnergyKwh, r.trainEnergySource, r.trainSeconds,
-    r.extrapolated ? `${r.extrapolated.measuredSteps}/${r.extrapolated.plannedSteps} steps` : '', r.inferEnergyJ, r.accuracy, r.latencyMs, r.energyPerPointJ, r.carbonG,
+    r.extrapolated ? `${r.extrapolated.measuredSteps}/${r.extrapolated.plannedSteps} steps` : '', r.inferEnergyJ, r.inferEnergySource, r.accuracy, r.latencyMs, r.energyPerPointJ, r.carbonG,
   ]));
 }

@@ -58,6 +58,16 @@ describe('comparison', () => {
     expect(deltaTable(c).rows[0]![7]).toBe('+10.0 pts');
   });
 
+  it('marks an estimated inference energy, and not a counter reading', () => {
+    const estimated = fakeTrial({ accuracy: 0.9, 'energy.train': 3.6e6, 'energy.infer': 0.002 }, { arch: 'estimated', energySource: 'estimated' });
+    const e = buildComparison({ run: fakeRun(), trials: [front, estimated], frontIds: [front.id, estimated.id], carbon, label });
+    const rows = comparisonTable(e).rows;
+    expect(rows.find((r) => r[2] === String(estimated.id))![7]).toBe('2~');
+    expect(rows.find((r) => r[2] === String(front.id))![7]).toBe('2');
+    expect(comparisonNotes(e).join('\n')).toMatch(/estimated from CPU time/);
+    expect(comparisonCsv(e).split('\r\n')[0]).toContain('infer_energy_j,infer_energy_source');
+  });
+
   it('escapes Markdown and quotes CSV cells', () => {
     const nasty = buildComparison({ run: fakeRun(), trials: [front], frontIds: [front.id], carbon, label: () => 'a|b <img src=x>, "q"' });
     expect(renderMarkdown(comparisonTable(nasty))).toContain('a\\|b &lt;img src=x&gt;, "q"');
