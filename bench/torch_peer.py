@@ -1,4 +1,4 @@
-"""PyTorch peer for bench/train-throughput: reference models A and B, one thread, batch 64.
+"""PyTorch peer for bench/train-throughput: reference models A and B, one thread, batch 64 (or argv[4]).
 
 Usage: /usr/bin/python3 bench/torch_peer.py MODEL STEPS [WARMUP]
 Prints one JSON line: {"model", "samplesPerS", "params", "steps", "torch"}.
@@ -59,8 +59,8 @@ def main():
     which = sys.argv[1]
     steps = int(sys.argv[2])
     warmup = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    batch = int(sys.argv[4]) if len(sys.argv) > 4 else 64
     torch.manual_seed(0)
-    batch = 64
     if which == 'A':
         # Channels-last sends the depthwise convolutions' backward pass to oneDNN; in the default
         # layout this build's depthwise backward is ~4x slower, and the peer should be PyTorch's best.

@@ -3,7 +3,7 @@
  * beside PyTorch (one thread) on the same model, batch and optimiser, measured in the same run; for
  * several workers also as many one-thread PyTorch processes run together (the machine's own scaling).
  * Run by hand: `npm run bench:train -- [--json] [--models A,B] [--backends wasm,cpu] [--workers 1,2]
- * [--steps 30] [--cpu-steps 2] [--repeats 3] [--accuracy] [--accuracy-train 6400] [--accuracy-test 2000]`.
+ * [--steps 30] [--cpu-steps 2] [--repeats 3] [--batch-size 64] [--accuracy] [--accuracy-train 6400] [--accuracy-test 2000]`.
  * stdout: one JSON object per line with --json (else a table); progress on stderr.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +36,8 @@ interface Args {
   accuracyTrain: number;
   accuracyTest: number;
   skipThroughput: boolean;
+  /** Samples per step of the throughput runs (the issue's figure is 64; smaller ones show how the working set limits scaling). */
+  batchSize: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -62,6 +64,7 @@ function parseArgs(argv: string[]): Args {
     accuracyTrain: int('accuracy-train', 6400),
     accuracyTest: int('accuracy-test', 2000),
     skipThroughput: argv.includes('--accuracy-only'),
+    batchSize: Math.max(1, int('batch-size', BATCH)),
   };
 }
 
@@ -76,8 +79,8 @@ function peerScript(): string {
 }
 
 /** PyTorch, one thread, same model, batch and optimiser. */
-function runPeer(model: 'A' | 'B', steps: number): number {
-  const r = spawnSync(PYTHON, [peerScript(), model, String(steps)], { encoding: 'utf8' });
+function runPeer(model: 'A' | 'B', steps: number, batch: number): number {
+  const r = spawnSync(PYTHON, [peerScript(), model, String(steps), '3', String(batch)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`PyTorch peer failed: ${r.stderr || r.error?.message}`);
   return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { samplesPerS: number }).samplesPerS;
 }
@@ -87,9 +90,9 @@ function runPeer(model: 'A' | 'B', steps: number): number {
  * gives `copies` independent single-threaded trainers, the yardstick for worker scaling (a VM's
  * vCPUs may share a physical core or memory bandwidth).
  */
-async function runPeersTogether(model: 'A' | 'B', steps: number, copies: number): Promise<number> {
+async function runPeersTogether(model: 'A' | 'B', steps: number, copies: number, batch: number): Promise<number> {
   const one = () => new Promise<number>((resolve, reject) => {
-    const child = spawn(PYTHON, [peerScript(), model, String(steps)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, [peerScript(), model, String(steps), '3', String(batch)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -140,7 +143,8 @@ async function throughput(args: Args, fashion: ImageSet | null): Promise<void> {
       for (const backend of args.backends) {
         const steps = backend === 'cpu' ? args.cpuSteps : args.steps;
         const warmup = backend === 'cpu' ? 1 : args.warmup;
-        const data = trainingData(model, Math.max(BATCH * 20, BATCH * (steps + warmup)), fashion);
+        const batch = args.batchSize;
+        const data = trainingData(model, Math.max(batch * 20, batch * (steps + warmup)), fashion);
         const single: number[] = [];
         for (const workers of args.workers) {
           const ours: number[] = [];
@@ -149,9 +153,9 @@ async function throughput(args: Args, fashion: ImageSet | null): Promise<void> {
           const loads: number[] = [];
           let info: ReferenceTrainResult['backend'] | undefined;
           for (let r = 0; r < args.repeats; r++) {
-            peer.push(runPeer(model, model === 'A' ? 20 : 40));
-            if (workers > 1) peerTogether.push(await runPeersTogether(model, model === 'A' ? 20 : 40, workers));
-            const task: ReferenceTrainTask = { model, backend, batchSize: BATCH, warmupSteps: warmup, steps, seed: 1, ...data };
+            peer.push(runPeer(model, model === 'A' ? 20 : 40, batch));
+            if (workers > 1) peerTogether.push(await runPeersTogether(model, model === 'A' ? 20 : 40, workers, batch));
+            const task: ReferenceTrainTask = { model, backend, batchSize: batch, warmupSteps: warmup, steps, seed: 1, ...data };
             const m = await measure(pools.get(workers)!, workers, task);
             info = m.results[0]!.backend;
             ours.push(m.samplesPerS);
@@ -162,7 +166,7 @@ async function throughput(args: Args, fashion: ImageSet | null): Promise<void> {
           const peerSamplesPerS = median(peer);
           if (workers === 1) single.push(samplesPerS);
           const row = {
-            model, backend, workers, batchSize: BATCH, steps,
+            model, backend, workers, batchSize: batch, steps,
             samplesPerS: round(samplesPerS), peerSamplesPerS: round(peerSamplesPerS),
             ratio: round(samplesPerS / peerSamplesPerS, 3),
             ratioPerWorker: round(samplesPerS / workers / peerSamplesPerS, 3),
