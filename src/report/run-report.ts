@@ -62,6 +62,8 @@ function points(r: RunReport, x: (t: TrialRecord) => { value: number; unit: stri
 
 /** The two Pareto plots (accuracy against latency, and against training energy) and the energy of each search trial, as inline SVG. */
 export function reportPlots(r: RunReport): { latency: string; energy: string; energyPerTrial: string } {
+  // Every trial's own probe, so all search trials sit on one scale; the table's side-by-side figures
+  // exist only for the models it lists.
   const lat = points(r, (t) => {
     const m = latencyMetric(t);
     return m ? { value: m.value, unit: m.unit } : undefined;
@@ -81,7 +83,7 @@ export function reportPlots(r: RunReport): { latency: string; energy: string; en
     };
   });
   return {
-    latency: scatterSvg(lat.points, { title: 'Accuracy against latency', xLabel: `latency at batch 1 (${lat.unit || 'ms'}, log scale)`, yLabel: 'test accuracy (%)', logX: true, series: SERIES }),
+    latency: scatterSvg(lat.points, { title: 'Accuracy against latency', xLabel: `latency at batch 1, probed where each model was trained (${lat.unit || 'ms'}, log scale)`, yLabel: 'test accuracy (%)', logX: true, series: SERIES }),
     energy: scatterSvg(en.points, { title: 'Accuracy against training energy', xLabel: `training energy (${en.unit || 'J'}, log scale)`, yLabel: 'test accuracy (%)', logX: true, series: SERIES }),
     energyPerTrial: barSvg(bars, { title: 'Training energy of each search trial', xLabel: 'trial (evaluation order); blue: on the front', yLabel: `energy (${energyUnit})` }),
   };
