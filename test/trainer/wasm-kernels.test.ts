@@ -42,23 +42,25 @@ function rand(rng: Rng, n: number): Float32Array {
   return a;
 }
 
-/** Compares gradients of `f` with respect to all its inputs on both backends. */
-function compareGrads(label: string, inputs: { values: Float32Array; shape: number[] }[],
-  f: (...xs: tf.Tensor[]) => tf.Tensor, upstreamSeed: number): void {
-  const run = (backend: Backend) => on(backend, () => {
+type Input = { values: Float32Array; shape: number[] };
+
+/** `f`'s output and its gradients with respect to every input, under a seeded random upstream gradient. */
+function valueAndGrads(backend: Backend, inputs: Input[], f: (...xs: tf.Tensor[]) => tf.Tensor, upstreamSeed: number): Float32Array[] {
+  return on(backend, () => {
     const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
-    const g = tf.grads((...ys: tf.Tensor[]) => {
-      const y = f(...ys);
-      const w = tf.tensor(rand(createRng(upstreamSeed), y.size), y.shape);
-      return tf.sum(tf.mul(y, w));
-    });
-    return g(xs);
+    const y = f(...xs);
+    const w = tf.tensor(rand(createRng(upstreamSeed), y.size), y.shape);
+    return [y, ...tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), w)))(xs)];
   });
-  expectClose(run('wasm'), run('cpu'), label);
+}
+
+/** Compares the output and gradients of `f` with respect to all its inputs on both backends. */
+function compareGrads(label: string, inputs: Input[], f: (...xs: tf.Tensor[]) => tf.Tensor, upstreamSeed: number): void {
+  expectClose(valueAndGrads('wasm', inputs, f, upstreamSeed), valueAndGrads('cpu', inputs, f, upstreamSeed), label);
 }
 
 /** Depthwise filter and input gradients straight from the definition of the convolution (any dilation). */
-function depthwiseGradsByDefinition(x: { values: Float32Array; shape: number[] }, f: { values: Float32Array; shape: number[] },
+function depthwiseGradsByDefinition(x: Input, f: Input,
   dyRng: Rng, stride: number, dilation: number, pad: 'same' | 'valid'): Float32Array[] {
   const [N, H, W, C] = x.shape as [number, number, number, number];
   const [KH, KW, , M] = f.shape as [number, number, number, number];
@@ -191,8 +193,8 @@ describe('wasm training kernels vs cpu', () => {
       const ta = rng.next() < 0.5;
       const tb = rng.next() < 0.5;
       const bBatch = batch.length && rng.next() < 0.3 ? [] : batch;
-      const a = { values: rand(rng, [...batch, m, kk].reduce((p, q) => p * q, 1)), shape: [...batch, ...(ta ? [kk, m] : [m, kk])] };
-      const b = { values: rand(rng, [...bBatch, kk, nn].reduce((p, q) => p * q, 1)), shape: [...bBatch, ...(tb ? [nn, kk] : [kk, nn])] };
+      const a = { values: rand(rng, sizeOf([...batch, m, kk])), shape: [...batch, ...(ta ? [kk, m] : [m, kk])] };
+      const b = { values: rand(rng, sizeOf([...bBatch, kk, nn])), shape: [...bBatch, ...(tb ? [nn, kk] : [kk, nn])] };
       if (bBatch.length !== batch.length) continue; // tfjs gradients need equal ranks
       compareGrads(`matmul ${a.shape}x${b.shape} ta${ta} tb${tb}`, [a, b], (p, q) => tf.matMul(p!, q!, ta, tb), trial);
       const fwd = (backend: Backend) => on(backend, () => tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), ta, tb));
@@ -214,8 +216,8 @@ describe('wasm training kernels vs cpu', () => {
       const broadcast = batch.length > 0 ? rng.pick(['none', 'a', 'b'] as const) : 'none';
       const aBatch = broadcast === 'a' ? [1] : batch;
       const bBatch = broadcast === 'b' ? [1] : batch;
-      const a = { values: rand(rng, [...aBatch, m, kk].reduce((p, q) => p * q, 1)), shape: [...aBatch, ...(ta ? [kk, m] : [m, kk])] };
-      const b = { values: rand(rng, [...bBatch, kk, nn].reduce((p, q) => p * q, 1)), shape: [...bBatch, ...(tb ? [nn, kk] : [kk, nn])] };
+      const a = { values: rand(rng, sizeOf([...aBatch, m, kk])), shape: [...aBatch, ...(ta ? [kk, m] : [m, kk])] };
+      const b = { values: rand(rng, sizeOf([...bBatch, kk, nn])), shape: [...bBatch, ...(tb ? [nn, kk] : [kk, nn])] };
       const label = `matmul ${a.shape}x${b.shape} ta${ta} tb${tb}`;
       const fwd = (backend: Backend) => on(backend, () => tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), ta, tb));
       expectClose(fwd('wasm'), fwd('cpu'), label);
@@ -251,7 +253,7 @@ describe('wasm training kernels vs cpu', () => {
       const rank = trial < 20 ? 1 + rng.int(4) : 3;
       // The last trials reduce over more rows than one 256-row block of the SIMD kernel.
       const shape = trial < 20 ? Array.from({ length: rank }, () => 1 + rng.int(5)) : [1 + rng.int(3), 300 + rng.int(400), 1 + rng.int(9)];
-      const values = rand(rng, shape.reduce((p, q) => p * q, 1));
+      const values = rand(rng, sizeOf(shape));
       const start = trial < 20 ? rng.int(rank) : rng.int(2);
       const end = trial < 20 ? start + rng.int(rank - start) : 1;
       const axes = Array.from({ length: end - start + 1 }, (_, i) => start + i);
@@ -326,7 +328,7 @@ describe('fused training ops vs the stock composition on cpu', () => {
       const c = shape[3]!;
       // With ReLU6, a wide gamma and offset beta put outputs on both sides of 0 and 6.
       const inputs = [
-        { values: rand(rng, shape.reduce((p, q) => p * q, 1)), shape },
+        { values: rand(rng, sizeOf(shape)), shape },
         { values: rand(rng, c).map((v) => (relu6 ? 5 * v : v)), shape: [c] },
         { values: rand(rng, c).map((v) => (relu6 ? 3 + 2 * v : v)), shape: [c] },
       ];
@@ -336,12 +338,7 @@ describe('fused training ops vs the stock composition on cpu', () => {
         const z = tf.batchNorm(x, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
         return relu6 ? tf.relu6(z) : z;
       };
-      const grads = (backend: Backend, f: (...xs: tf.Tensor[]) => tf.Tensor) => on(backend, () => {
-        const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
-        const w = tf.tensor(rand(createRng(trial), xs[0]!.size), shape);
-        const y = f(...xs);
-        return [y, ...tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), w)))(xs)];
-      });
+      const grads = (backend: Backend, f: (...xs: tf.Tensor[]) => tf.Tensor) => valueAndGrads(backend, inputs, f, trial);
       const want = grads('cpu', stock as (...xs: tf.Tensor[]) => tf.Tensor);
       expectClose(grads('wasm', fused as (...xs: tf.Tensor[]) => tf.Tensor), want, `batchnorm wasm ${shape}`);
       expectClose(grads('cpu', fused as (...xs: tf.Tensor[]) => tf.Tensor), want, `batchnorm cpu ${shape}`);
@@ -355,7 +352,7 @@ describe('fused training ops vs the stock composition on cpu', () => {
       const shape = trial < 6 ? [1 + rng.int(4), 1 + rng.int(5), 2 + rng.int(8)] : [2 + rng.int(2), 90 + rng.int(60), 2 + rng.int(70)];
       const d = shape[2]!;
       const inputs = [
-        { values: rand(rng, shape.reduce((p, q) => p * q, 1)), shape },
+        { values: rand(rng, sizeOf(shape)), shape },
         { values: rand(rng, d), shape: [d] },
         { values: rand(rng, d), shape: [d] },
       ];
@@ -364,11 +361,7 @@ describe('fused training ops vs the stock composition on cpu', () => {
         const { mean, variance } = tf.moments(x, -1, true);
         return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
       };
-      const grads = (backend: Backend, f: (...xs: tf.Tensor[]) => tf.Tensor) => on(backend, () => {
-        const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
-        const w = tf.tensor(rand(createRng(trial), xs[0]!.size), shape);
-        return [f(...xs), ...tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), w)))(xs)];
-      });
+      const grads = (backend: Backend, f: (...xs: tf.Tensor[]) => tf.Tensor) => valueAndGrads(backend, inputs, f, trial);
       const want = grads('cpu', stock as (...xs: tf.Tensor[]) => tf.Tensor);
       expectClose(grads('wasm', fused as (...xs: tf.Tensor[]) => tf.Tensor), want, `layernorm wasm ${shape}`);
     }
