@@ -123,18 +123,18 @@ export function comparisonRow(t: TrialRecord, role: ComparisonRole, name: string
   const trainEnergy = metric(t, 'energy.train');
   const accuracy = value(t, 'accuracy');
   // compare's side-by-side probe (every model of the table timed in one session) wins over the trial's own.
-  const sideEnergy = value(t, SIDE_BY_SIDE.energy);
-  const inferEnergy = sideEnergy !== undefined ? metric(t, SIDE_BY_SIDE.energy) : metric(t, 'energy.infer');
+  const sideBySide = value(t, SIDE_BY_SIDE.energy) !== undefined;
+  const inferName = sideBySide ? SIDE_BY_SIDE.energy : 'energy.infer';
   const trainEnergyJ = trainEnergy && Number.isFinite(trainEnergy.value) ? trainEnergy.value : undefined;
   const detail = trainEnergy?.detail as { extrapolated?: boolean; method?: 'per-step' | 'macs-ratio'; measuredSteps?: number; plannedSteps?: number; fromTrialId?: number } | undefined;
   const row: ComparisonRow = {
     trialId: t.id, role, name,
     params: value(t, 'params'), macs: value(t, 'macs'),
     trainEnergyJ, trainEnergySource: trainEnergy?.source,
-    trainSeconds: value(t, 'train.seconds'), inferEnergyJ: sideEnergy ?? value(t, 'energy.infer'), inferEnergySource: inferEnergy?.source,
+    trainSeconds: value(t, 'train.seconds'), inferEnergyJ: value(t, inferName), inferEnergySource: metric(t, inferName)?.source,
     accuracy, latencyMs: value(t, SIDE_BY_SIDE.latency) ?? latencyMetric(t)?.value,
   };
-  if (sideEnergy !== undefined) row.inferSideBySide = true;
+  if (sideBySide) row.inferSideBySide = true;
   if (trainEnergyJ !== undefined) {
     row.trainEnergyKwh = trainEnergyJ / JOULES_PER_KWH;
     row.carbonG = row.trainEnergyKwh * carbon.pue * carbon.intensityGPerKwh;
