@@ -498,7 +498,8 @@ function fusedMatMul(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAt
 function gatherRows(k: WasmKernelContext, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
   const rank = x.shape.length;
-  const axis = ((attrs.axis as number | undefined) ?? 0) < 0 ? (attrs.axis as number) + rank : ((attrs.axis as number | undefined) ?? 0);
+  const given = (attrs.axis as number | undefined) ?? 0;
+  const axis = given < 0 ? given + rank : given;
   const simple = axis === 0 && !attrs.batchDims && rank >= 1 && indices.dtype === 'int32' && (x.dtype === 'float32' || x.dtype === 'int32');
   if (!simple) return k.run('GatherV2', inputs, attrs);
   const rows = x.shape[0]!;
