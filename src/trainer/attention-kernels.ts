@@ -24,54 +24,69 @@ function dims(qkv: tf.TensorInfo, attrs: KernelAttrs): Dims {
 /** Pointers are byte offsets; strides are in floats. */
 const F = 4;
 
-/** scores[b, h] = alpha · Q[b, :, h] · K[b, :, h]ᵀ, and the like, for all (b, h). */
-function attentionForward(k: WasmKernelContext, simd: SimdKernels, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo[] {
-  const { qkv, mask } = inputs as { qkv: tf.TensorInfo; mask?: tf.TensorInfo };
-  const { B, T, D, H, dh } = dims(qkv, attrs);
-  const alpha = 1 / Math.sqrt(dh);
-  const context = k.alloc([B, T, D]);
+/**
+ * probs[b, h] = softmax(alpha · Q[b, :, h] · K[b, :, h]ᵀ + masked keys' penalty), for all (b, h).
+ * The forward pass runs it and the backward pass runs it again: keeping the probabilities as a
+ * second kernel output made tfjs's tape build (and copy into the heap) a zero gradient of the same
+ * [B, H, T, T] size for that output on every step, which cost more than recomputing them.
+ */
+function attentionProbs(k: WasmKernelContext, simd: SimdKernels, qkv: tf.TensorInfo, mask: tf.TensorInfo, d: Dims, pack: number): tf.TensorInfo {
+  const { B, T, D, H, dh } = d;
   const scores = k.alloc([B, H, T, T]);
-  const pack = k.alloc([gemmPackFloats(Math.max(T, dh), Math.max(T, dh))]);
   const q = k.offset(qkv);
   const row = 3 * D; // floats between positions in qkv
   // scores = alpha · Q·Kᵀ: op(B)[j, t'] = K[t', j], so B is read transposed (row stride 1).
-  simd.gemm(q, q + D * F, k.offset(scores), k.offset(pack), T, T, dh,
+  simd.gemm(q, q + D * F, k.offset(scores), pack, T, T, dh,
     row, 1, 1, row, T,
-    B, H, T * row, dh, T * row, dh, H * T * T, T * T, alpha);
-  if (mask) {
-    const S = k.f32(scores);
-    const Mk = k.f32(mask);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < T; j++) {
-        const add = Math.fround((1 - Mk[b * T + j]!) * MASKED_SCORE);
-        if (add === 0) continue;
-        for (let i = b * H * T * T + j; i < (b + 1) * H * T * T; i += T) S[i] += add;
-      }
+    B, H, T * row, dh, T * row, dh, H * T * T, T * T, 1 / Math.sqrt(dh));
+  const S = k.f32(scores);
+  const Mk = k.f32(mask);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < T; j++) {
+      const add = Math.fround((1 - Mk[b * T + j]!) * MASKED_SCORE);
+      if (add === 0) continue;
+      for (let i = b * H * T * T + j; i < (b + 1) * H * T * T; i += T) S[i] += add;
     }
   }
   const probs = k.run('Softmax', { logits: scores }, { dim: 3 });
   k.free(scores);
-  // context[b, t, h] = P[b, h] · V[b, :, h], written straight into the merged [B, T, D] layout.
-  simd.gemm(k.offset(probs), q + 2 * D * F, k.offset(context), k.offset(pack), T, dh, T,
-    T, 1, row, 1, D,
-    B, H, H * T * T, T * T, T * row, dh, T * D, dh, 1);
-  k.free(pack);
-  return [context, probs];
+  return probs;
 }
 
-/** dqkv from dy (the context's gradient), qkv and the saved probabilities. */
+/** Scratch for the gemm's packed panels, big enough for every product of one call. */
+const allocPack = (k: WasmKernelContext, { T, dh }: Dims) => k.alloc([gemmPackFloats(Math.max(T, dh), Math.max(T, dh))]);
+
+/** context[b, t, h] = probs[b, h] · V[b, :, h], written straight into the merged [B, T, D] layout. */
+function attentionForward(k: WasmKernelContext, simd: SimdKernels, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
+  const { qkv, mask } = inputs as { qkv: tf.TensorInfo; mask: tf.TensorInfo };
+  const d = dims(qkv, attrs);
+  const { B, T, D, H, dh } = d;
+  const context = k.alloc([B, T, D]);
+  const pack = allocPack(k, d);
+  const probs = attentionProbs(k, simd, qkv, mask, d, k.offset(pack));
+  const row = 3 * D;
+  simd.gemm(k.offset(probs), k.offset(qkv) + 2 * D * F, k.offset(context), k.offset(pack), T, dh, T,
+    T, 1, row, 1, D,
+    B, H, H * T * T, T * T, T * row, dh, T * D, dh, 1);
+  k.free(probs, pack);
+  return context;
+}
+
+/** dqkv from dy (the context's gradient), qkv and the mask; the probabilities are recomputed. */
 function attentionBackward(k: WasmKernelContext, simd: SimdKernels, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
-  const { dy, qkv, probs } = inputs as { dy: tf.TensorInfo; qkv: tf.TensorInfo; probs: tf.TensorInfo };
-  const { B, T, D, H, dh } = dims(qkv, attrs);
+  const { dy, qkv, mask } = inputs as { dy: tf.TensorInfo; qkv: tf.TensorInfo; mask: tf.TensorInfo };
+  const d = dims(qkv, attrs);
+  const { B, T, D, H, dh } = d;
   const alpha = 1 / Math.sqrt(dh);
   const dqkv = k.alloc([B, T, 3 * D]);
   const dS = k.alloc([B, H, T, T]);
-  const pack = k.alloc([gemmPackFloats(Math.max(T, dh), Math.max(T, dh))]);
+  const pack = allocPack(k, d);
+  const pk = k.offset(pack);
+  const probs = attentionProbs(k, simd, qkv, mask, d, pk);
   const q = k.offset(qkv);
   const g = k.offset(dqkv);
   const p = k.offset(probs);
   const s = k.offset(dS);
-  const pk = k.offset(pack);
   const dyp = k.offset(dy);
   const row = 3 * D;
   const HTT = H * T * T;
@@ -85,7 +100,7 @@ function attentionBackward(k: WasmKernelContext, simd: SimdKernels, inputs: Kern
   simd.gemm(s, q, g + D * F, pk, T, dh, T, 1, T, row, 1, row, B, H, HTT, T * T, T * row, dh, T * row, dh, 1);
   // dV = Pᵀ · dY
   simd.gemm(p, dyp, g + 2 * D * F, pk, T, dh, T, 1, T, D, 1, row, B, H, HTT, T * T, T * D, dh, T * row, dh, 1);
-  k.free(dS, pack);
+  k.free(probs, dS, pack);
   return dqkv;
 }
 
@@ -106,14 +121,12 @@ export function registerAttentionKernels(backend: WasmBackend): void {
   tf.registerKernel({ kernelName: SELF_ATTENTION_GRAD, backendName: 'wasm', kernelFunc: kernel(attentionBackward) });
   tf.registerGradient({
     kernelName: SELF_ATTENTION,
-    inputsToSave: ['qkv'],
-    outputsToSave: [false, true],
-    gradFunc: (dys, saved, attrs) => {
-      const dy = Array.isArray(dys) ? dys[0]! : dys;
-      const [qkv, probs] = saved as tf.Tensor[];
-      const dqkv = () => tf.engine().runKernel(SELF_ATTENTION_GRAD, { dy, qkv: qkv!, probs: probs! }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    inputsToSave: ['qkv', 'mask'],
+    gradFunc: (dy, saved, attrs) => {
+      const [qkv, mask] = saved as tf.Tensor[];
+      const dqkv = () => tf.engine().runKernel(SELF_ATTENTION_GRAD, { dy: dy as tf.Tensor, qkv: qkv!, mask: mask! }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
       // The mask is data, not a weight: it gets a zero gradient.
-      return { qkv: dqkv, mask: () => tf.zeros(qkv!.shape.slice(0, 2)) };
+      return { qkv: dqkv, mask: () => tf.zerosLike(mask!) };
     },
   });
   registered = true;

@@ -164,13 +164,13 @@ export const MASKED_SCORE = -1e9;
 
 /**
  * Kernel: scaled dot-product self-attention of all heads, read from the fused projection `qkv`
- * `[batch, seq, 3·width]` (q, k, v blocks, each head-major) with an optional key mask
- * `[batch, seq]`; attr numHeads; outputs [context `[batch, seq, width]` (heads merged),
- * probs `[batch, heads, seq, seq]` (kept for the gradient)]. The trainer registers it where it has
- * a fast one; elsewhere the layer runs the stock composition.
+ * `[batch, seq, 3·width]` (q, k, v blocks, each head-major) and a float key mask `[batch, seq]`
+ * (1 = kept; all ones where the layer has none); attr numHeads; output the context
+ * `[batch, seq, width]` (heads merged). The trainer registers it where it has a fast one; elsewhere
+ * the layer runs the stock composition.
  */
 export const SELF_ATTENTION = 'GreennasSelfAttention';
-/** Kernel: gradient of SELF_ATTENTION with respect to qkv; inputs dy, qkv, probs; attr numHeads. */
+/** Kernel: gradient of SELF_ATTENTION with respect to qkv; inputs dy, qkv, mask; attr numHeads. */
 export const SELF_ATTENTION_GRAD = 'GreennasSelfAttentionGrad';
 
 /**
@@ -221,10 +221,9 @@ export class MultiHeadSelfAttention extends tf.layers.Layer {
       let merged: tf.Tensor;
       if (tf.getKernel(SELF_ATTENTION, tf.getBackend())) {
         // One kernel each way reads the heads in place: no head split or merge transposes.
-        const inputs: tf.NamedTensorMap = { qkv: tf.reshape(qkv, [b, t, 3 * d]) };
-        if (mask) inputs.mask = mask.dtype === 'float32' ? mask : tf.cast(mask, 'float32');
-        const [context] = tf.engine().runKernel(SELF_ATTENTION, inputs, { numHeads: h }) as tf.Tensor[];
-        merged = tf.reshape(context!, [b * t, d]);
+        const keys = !mask ? tf.ones([b, t]) : mask.dtype === 'float32' ? mask : tf.cast(mask, 'float32');
+        const context = tf.engine().runKernel(SELF_ATTENTION, { qkv: tf.reshape(qkv, [b, t, 3 * d]), mask: keys }, { numHeads: h }) as tf.Tensor;
+        merged = tf.reshape(context, [b * t, d]);
       } else {
         // [b·t, 3d] -> [3, b, h, t, dh]: q, k and v come out head-major from one transpose.
         const heads = tf.transpose(tf.reshape(qkv, [b, t, 3, h, dh]), [2, 0, 3, 1, 4]);
