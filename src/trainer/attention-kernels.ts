@@ -11,14 +11,14 @@ import { type KernelAttrs, type KernelInputs, type WasmBackend, WasmKernelContex
  * are one pass each.
  */
 
-/** Sizes of one attention call. */
-interface Dims { B: number; T: number; D: number; H: number; dh: number }
+/** Sizes of one attention call, and the score scale 1/√dh that the forward and backward passes share. */
+interface Dims { B: number; T: number; D: number; H: number; dh: number; alpha: number }
 
 function dims(qkv: tf.TensorInfo, attrs: KernelAttrs): Dims {
   const [B, T, D3] = qkv.shape as [number, number, number];
   const H = attrs.numHeads as number;
   const D = D3 / 3;
-  return { B, T, D, H, dh: D / H };
+  return { B, T, D, H, dh: D / H, alpha: 1 / Math.sqrt(D / H) };
 }
 
 /** Pointers are byte offsets; strides are in floats. */
@@ -31,14 +31,14 @@ const F = 4;
  * [B, H, T, T] size for that output on every step, which cost more than recomputing them.
  */
 function attentionProbs(k: WasmKernelContext, simd: SimdKernels, qkv: tf.TensorInfo, mask: tf.TensorInfo, d: Dims, pack: number): tf.TensorInfo {
-  const { B, T, D, H, dh } = d;
+  const { B, T, D, H, dh, alpha } = d;
   const scores = k.alloc([B, H, T, T]);
   const q = k.offset(qkv);
   const row = 3 * D; // floats between positions in qkv
   // scores = alpha · Q·Kᵀ: op(B)[j, t'] = K[t', j], so B is read transposed (row stride 1).
   simd.gemm(q, q + D * F, k.offset(scores), pack, T, T, dh,
     row, 1, 1, row, T,
-    B, H, T * row, dh, T * row, dh, H * T * T, T * T, 1 / Math.sqrt(dh));
+    B, H, T * row, dh, T * row, dh, H * T * T, T * T, alpha);
   const S = k.f32(scores);
   const Mk = k.f32(mask);
   for (let b = 0; b < B; b++) {
@@ -63,9 +63,10 @@ function attentionForward(k: WasmKernelContext, simd: SimdKernels, inputs: Kerne
   const { B, T, D, H, dh } = d;
   const context = k.alloc([B, T, D]);
   const pack = allocPack(k, d);
-  const probs = attentionProbs(k, simd, qkv, mask, d, k.offset(pack));
+  const pk = k.offset(pack);
+  const probs = attentionProbs(k, simd, qkv, mask, d, pk);
   const row = 3 * D;
-  simd.gemm(k.offset(probs), k.offset(qkv) + 2 * D * F, k.offset(context), k.offset(pack), T, dh, T,
+  simd.gemm(k.offset(probs), k.offset(qkv) + 2 * D * F, k.offset(context), pk, T, dh, T,
     T, 1, row, 1, D,
     B, H, H * T * T, T * T, T * row, dh, T * D, dh, 1);
   k.free(probs, pack);
@@ -76,8 +77,7 @@ function attentionForward(k: WasmKernelContext, simd: SimdKernels, inputs: Kerne
 function attentionBackward(k: WasmKernelContext, simd: SimdKernels, inputs: KernelInputs, attrs: KernelAttrs): tf.TensorInfo {
   const { dy, qkv, mask } = inputs as { dy: tf.TensorInfo; qkv: tf.TensorInfo; mask: tf.TensorInfo };
   const d = dims(qkv, attrs);
-  const { B, T, D, H, dh } = d;
-  const alpha = 1 / Math.sqrt(dh);
+  const { B, T, D, H, dh, alpha } = d;
   const dqkv = k.alloc([B, T, 3 * D]);
   const dS = k.alloc([B, H, T, T]);
   const pack = allocPack(k, d);
