@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TrialError, createRng } from '../../../src/core/index.js';
 import { DEFAULT_STRATEGY, strategies } from '../../../src/controller/strategies/index.js';
+import { SurrogateStrategy, type SurrogateOptions } from '../../../src/controller/strategies/surrogate.js';
 import type { StrategyDefinition, TrialOutcome } from '../../../src/controller/strategy.js';
 import { buildObjectives, toLosses } from '../../../src/objectives/index.js';
 import type { ArchJson, SearchSpace } from '../../../src/space/index.js';
@@ -109,6 +110,39 @@ describe('built-in strategies', () => {
     // Uniform sampling cuts the edge 1 time in 5; the trained policy almost always.
     expect(early).toBeLessThan(12);
     expect(late).toBeGreaterThan(90);
+  });
+
+  it('surrogate improvement asks begin at the configured share of the budget', () => {
+    const space = createGridSpace();
+    const gridObjectives = buildObjectives('accuracy,latency.toy', space.metrics('toy'));
+    const asks = (options: SurrogateOptions) => {
+      const seen = new Set<string>();
+      const s = new SurrogateStrategy({ space, rng: createRng(4), objectives: gridObjectives, budget: 40, isSeen: (k) => seen.has(k) }, options);
+      const keys: string[] = [];
+      for (let t = 0; t < 40; t++) {
+        const arch = s.ask();
+        const key = space.key(arch);
+        keys.push(key);
+        seen.add(key);
+        try {
+          const values = space.evaluate!(arch, { dataset: 'toy', metrics: ['accuracy', 'latency.toy'] }) as { name: string; value: number }[];
+          s.tell({ arch, key, state: 'complete', losses: toLosses(gridObjectives, Object.fromEntries(values.map((v) => [v.name, v.value]))) });
+        } catch (err) {
+          if (!(err instanceof TrialError)) throw err;
+          s.tell({ arch, key, state: 'failed' });
+        }
+      }
+      return keys;
+    };
+    const never = asks({ improvementPeriod: 0 });
+    const fromHalf = asks({});
+    const fromStart = asks({ improvementFrom: 0 });
+    // The default starts them after half the budget: the first 20 asks are the same as with none.
+    expect(fromHalf.slice(0, 20)).toEqual(never.slice(0, 20));
+    expect(fromHalf.slice(20)).not.toEqual(never.slice(20));
+    // From the start, they change the asks right after the 10 initial samples and 2 extremes.
+    expect(fromStart.slice(0, 12)).toEqual(never.slice(0, 12));
+    expect(fromStart.slice(12, 20)).not.toEqual(never.slice(12, 20));
   });
 
   it('the default finds a better front than random search on nasbench201 (3 seeds, 60 trials)', async () => {
