@@ -274,20 +274,29 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     return [...out.values()].map((arch) => ({ arch, described: this.describe(arch) }));
   }
 
-  /** The objective whose minimum this ask chases, or undefined for an improvement ask. */
+  /** Index of this ask among the model-based ones (0 = the first after the initial samples). */
+  private modelAsk(): number {
+    return this.asked - this.initial - 1;
+  }
+
+  /** The objective whose minimum this ask chases, or undefined for any other ask. */
   private extremeObjective(): number | undefined {
     const dims = this.ctx.objectives.length;
     if (dims < 2 || this.extremePeriod <= 0) return undefined;
-    const m = this.asked - this.initial - 1;
+    const m = this.modelAsk();
     if (m < dims) return m;
     return m % this.extremePeriod === 0 ? Math.floor(m / this.extremePeriod) % dims : undefined;
+  }
+
+  /** The shortlist of `candidates` with the lowest predicted mean loss of objective `o` (the input is not reordered). */
+  private bestByMean<C extends { mean: number[] }>(candidates: readonly C[], o: number): C[] {
+    return [...candidates].sort((a, b) => (a.mean[o] as number) - (b.mean[o] as number)).slice(0, this.shortlist);
   }
 
   /** True when this ask is an improvement ask (never one of the extreme asks). */
   private isImprovementAsk(): boolean {
     if (this.improvementPeriod <= 0 || this.asked <= this.improvementFrom * this.ctx.budget) return false;
-    const m = this.asked - this.initial - 1;
-    return this.extremeObjective() === undefined && m % this.improvementPeriod === this.improvementPeriod - 1;
+    return this.extremeObjective() === undefined && this.modelAsk() % this.improvementPeriod === this.improvementPeriod - 1;
   }
 
   /**
@@ -302,8 +311,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     let best: Candidate<A> | undefined;
     let bestValue = 0;
     this.models.forEach((model, o) => {
-      const shortlist = [...fresh].sort((a, b) => (a.mean[o] as number) - (b.mean[o] as number)).slice(0, this.shortlist);
-      for (const c of shortlist) {
+      for (const c of this.bestByMean(fresh, o)) {
         const p = model.predict(c.described);
         let gain = 0;
         for (const z of normals) gain += Math.max(0, -this.unwarp(o, p.mean + p.std * z));
@@ -350,10 +358,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
       const model = this.models[extreme] as HammingGaussianProcess;
       // Only candidates unlike anything tried, that might still beat the minimum seen: cells that
       // compute the same function as a tried one (e.g. every fully cut cell) would only re-measure it.
-      const shortlist = scored
-        .filter((c) => !this.isRepeat(c.described))
-        .sort((a, b) => (a.mean[extreme] as number) - (b.mean[extreme] as number))
-        .slice(0, this.shortlist);
+      const shortlist = this.bestByMean(scored.filter((c) => !this.isRepeat(c.described)), extreme);
       let best: Candidate<A> | undefined;
       let bestValue = Number.POSITIVE_INFINITY;
       for (const c of shortlist) {
