@@ -2,39 +2,54 @@ import { describe, expect, it } from 'vitest';
 import { TrialError, createRng } from '../../../src/core/index.js';
 import { DEFAULT_STRATEGY, strategies } from '../../../src/controller/strategies/index.js';
 import { SurrogateStrategy, type SurrogateOptions } from '../../../src/controller/strategies/surrogate.js';
-import type { StrategyDefinition, TrialOutcome } from '../../../src/controller/strategy.js';
-import { buildObjectives, toLosses } from '../../../src/objectives/index.js';
+import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from '../../../src/controller/strategy.js';
+import { buildObjectives, toLosses, type Objective } from '../../../src/objectives/index.js';
 import type { ArchJson, SearchSpace } from '../../../src/space/index.js';
 import { nasbench201 } from '../../../search-spaces/nasbench201/index.js';
 import { createGridSpace } from '../../fixtures/spaces/grid-space.js';
 
 const objectives = buildObjectives('accuracy,latency.edgegpu,energy.edgegpu', nasbench201.metrics('cifar10'));
 
-function outcomeOf(arch: string): TrialOutcome<string> {
-  const key = nasbench201.key(arch);
+/** A space looked up on one dataset through some objectives. */
+interface Problem<A extends ArchJson> {
+  space: SearchSpace<A>;
+  dataset: string;
+  objectives: Objective[];
+}
+
+const nb201: Problem<string> = { space: nasbench201, dataset: 'cifar10', objectives };
+
+/** Evaluates `arch` as a study would: a TrialError is a failed trial. */
+function outcomeIn<A extends ArchJson>({ space, dataset, objectives: objs }: Problem<A>, arch: A): TrialOutcome<A> {
+  const key = space.key(arch);
   try {
-    const values = nasbench201.evaluate!(arch, { dataset: 'cifar10', metrics: ['accuracy', 'latency.edgegpu', 'energy.edgegpu'] }) as { name: string; value: number }[];
-    return { arch, key, state: 'complete', losses: toLosses(objectives, Object.fromEntries(values.map((v) => [v.name, v.value]))) };
+    const values = space.evaluate!(arch, { dataset, metrics: objs.flatMap((o) => o.requires) }) as { name: string; value: number }[];
+    return { arch, key, state: 'complete', losses: toLosses(objs, Object.fromEntries(values.map((v) => [v.name, v.value]))) };
   } catch (err) {
     if (err instanceof TrialError) return { arch, key, state: 'failed' };
     throw err;
   }
 }
 
+const outcomeOf = (arch: string) => outcomeIn(nb201, arch);
+
 /** Runs a strategy sequentially with de-duplication, as a study does; returns the asked keys. */
-function run(def: StrategyDefinition, seed: number, budget: number): string[] {
+function runIn<A extends ArchJson>(problem: Problem<A>, create: (ctx: StrategyContext<A>) => Strategy<A>, seed: number, budget: number): string[] {
+  const { space, objectives: objs } = problem;
   const seen = new Set<string>();
-  const s = def.create<string>({ space: nasbench201, rng: createRng(seed), objectives, budget, isSeen: (k) => seen.has(k) });
+  const s = create({ space, rng: createRng(seed), objectives: objs, budget, isSeen: (k) => seen.has(k) });
   const keys: string[] = [];
   for (let t = 0; t < budget; t++) {
     const arch = s.ask();
-    const key = nasbench201.key(arch);
+    const key = space.key(arch);
     keys.push(key);
     seen.add(key);
-    s.tell(outcomeOf(arch));
+    s.tell(outcomeIn(problem, arch));
   }
   return keys;
 }
+
+const run = (def: StrategyDefinition, seed: number, budget: number) => runIn(nb201, (ctx) => def.create(ctx), seed, budget);
 
 describe('built-in strategies', () => {
   it('lists five strategies with the surrogate as default', () => {
@@ -114,26 +129,8 @@ describe('built-in strategies', () => {
 
   it('surrogate improvement asks begin at the configured share of the budget', () => {
     const space = createGridSpace();
-    const gridObjectives = buildObjectives('accuracy,latency.toy', space.metrics('toy'));
-    const asks = (options: SurrogateOptions) => {
-      const seen = new Set<string>();
-      const s = new SurrogateStrategy({ space, rng: createRng(4), objectives: gridObjectives, budget: 40, isSeen: (k) => seen.has(k) }, options);
-      const keys: string[] = [];
-      for (let t = 0; t < 40; t++) {
-        const arch = s.ask();
-        const key = space.key(arch);
-        keys.push(key);
-        seen.add(key);
-        try {
-          const values = space.evaluate!(arch, { dataset: 'toy', metrics: ['accuracy', 'latency.toy'] }) as { name: string; value: number }[];
-          s.tell({ arch, key, state: 'complete', losses: toLosses(gridObjectives, Object.fromEntries(values.map((v) => [v.name, v.value]))) });
-        } catch (err) {
-          if (!(err instanceof TrialError)) throw err;
-          s.tell({ arch, key, state: 'failed' });
-        }
-      }
-      return keys;
-    };
+    const grid = { space, dataset: 'toy', objectives: buildObjectives('accuracy,latency.toy', space.metrics('toy')) };
+    const asks = (options: SurrogateOptions) => runIn(grid, (ctx) => new SurrogateStrategy(ctx, options), 4, 40);
     const never = asks({ improvementPeriod: 0 });
     const fromHalf = asks({});
     const fromStart = asks({ improvementFrom: 0 });
