@@ -9,12 +9,11 @@
  * `node dist/bench/search-quality-bound.js --combo 'imagenet16-120:accuracy,latency.raspi4' --strategy surrogate --budgets 50,70,100 --seeds 20`
  */
 import { parseArgs } from 'node:util';
-import { SurrogateStrategy, type SurrogateOptions } from '../src/controller/strategies/surrogate.js';
+import type { SurrogateOptions } from '../src/controller/strategies/surrogate.js';
 import { strategies } from '../src/controller/strategies/index.js';
-import type { StrategyDefinition } from '../src/controller/strategy.js';
 import { toLosses } from '../src/objectives/index.js';
 import { nasbench201Records } from '../search-spaces/nasbench201/index.js';
-import { comboTruth, hypervolumeRegret, median, regretAfter, runStrategy, type Combo } from './search-quality-loop.js';
+import { comboTruth, hypervolumeRegret, median, regretAfter, runStrategy, surrogateVariant, type BenchTrial, type Combo } from './search-quality-loop.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +34,12 @@ const cells = nasbench201Records(dataset)
   .filter((r) => needed.every((n) => n in r.metrics))
   .map((r) => ({ accuracy: r.metrics.accuracy as number, losses: toLosses(truth.objectives, r.metrics) }));
 const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i);
+const budgets = (args.budgets as string).split(',').map(Number);
+
+/** Best accuracy among the completed trials (accuracy is the first objective, its loss negated). */
+function bestAccuracy(trials: readonly BenchTrial[]): number {
+  return Math.max(...trials.flatMap((t) => (t.losses ? [-(t.losses[0] as number)] : [])));
+}
 
 /** Regret of the whole table's cells that are at most `best` accurate. */
 function topEndPart(best: number): number {
@@ -47,12 +52,11 @@ function topEndPart(best: number): number {
 const pct = (a: number) => (100 * a).toFixed(2);
 
 if (args.split) {
-  const options = JSON.parse(args.split) as SurrogateOptions;
-  const def: StrategyDefinition = { name: 'surrogate', description: 'variant', create: (ctx) => new SurrogateStrategy(ctx, options) };
-  for (const budget of (args.budgets as string).split(',').map(Number)) {
+  const def = surrogateVariant('surrogate', JSON.parse(args.split) as SurrogateOptions);
+  for (const budget of budgets) {
     const rows = seeds.map((seed) => {
       const trials = runStrategy(def, combo, truth.objectives, seed, budget);
-      const best = Math.max(...trials.flatMap((t) => (t.losses ? [-(t.losses[0] as number)] : [])));
+      const best = bestAccuracy(trials);
       const regret = regretAfter(truth, trials, budget);
       return { best, regret, top: topEndPart(best) };
     });
@@ -67,10 +71,9 @@ if (args.split) {
   if (!def) throw new Error(`--strategy: unknown strategy '${args.strategy}'`);
   const accuracyOnly: Combo = { dataset, objectives: 'accuracy' };
   const accuracyObjectives = comboTruth(accuracyOnly).objectives;
-  for (const budget of (args.budgets as string).split(',').map(Number)) {
+  for (const budget of budgets) {
     const rows = seeds.map((seed) => {
-      const trials = runStrategy(def, accuracyOnly, accuracyObjectives, seed, budget);
-      const best = Math.max(...trials.flatMap((t) => (t.losses ? [-(t.losses[0] as number)] : [])));
+      const best = bestAccuracy(runStrategy(def, accuracyOnly, accuracyObjectives, seed, budget));
       return { best, bound: topEndPart(best) };
     });
     process.stdout.write(

@@ -6,6 +6,7 @@
 import { TrialError, createRng } from '../src/core/index.js';
 import { buildObjectives, hypervolume, minMaxNormalizer, paretoFrontIndices, toLosses, type MinMaxNormalizer, type Objective } from '../src/objectives/index.js';
 import type { StrategyDefinition } from '../src/controller/strategy.js';
+import { SurrogateStrategy, type SurrogateOptions } from '../src/controller/strategies/surrogate.js';
 import { nasbench201, nasbench201Records } from '../search-spaces/nasbench201/index.js';
 
 /** A dataset with the objectives searched on it. */
@@ -101,6 +102,11 @@ export function runStrategy(definition: StrategyDefinition, combo: Combo, object
     strategy.tell({ arch, key, state: losses ? 'complete' : 'failed', losses });
   }
   return trials;
+}
+
+/** The surrogate strategy with non-default options, as a strategy definition named `name`. */
+export function surrogateVariant(name: string, options: SurrogateOptions): StrategyDefinition {
+  return { name, description: 'surrogate variant', create: (ctx) => new SurrogateStrategy(ctx, options) };
 }
 
 /** Regret of the first `budget` trials. */

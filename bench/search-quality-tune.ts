@@ -6,9 +6,8 @@
  * `node dist/bench/search-quality-tune.js --seeds 10 --budgets 100 --variants 'base={};ehvi={"acquisition":"ehvi"}'`
  */
 import { parseArgs } from 'node:util';
-import { SurrogateStrategy, type SurrogateOptions } from '../src/controller/strategies/surrogate.js';
-import type { StrategyDefinition } from '../src/controller/strategy.js';
-import { comboTruth, median, regretAfter, runStrategy, type Combo } from './search-quality-loop.js';
+import type { SurrogateOptions } from '../src/controller/strategies/surrogate.js';
+import { comboTruth, median, regretAfter, runStrategy, surrogateVariant, type Combo } from './search-quality-loop.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,9 +28,7 @@ const combos: Combo[] = (args.combos as string).split(';').map((c) => {
 });
 const variants = (args.variants as string).split(';').map((v) => {
   const at = v.indexOf('=');
-  const options = JSON.parse(v.slice(at + 1)) as SurrogateOptions;
-  const def: StrategyDefinition = { name: v.slice(0, at), description: 'variant', create: (ctx) => new SurrogateStrategy(ctx, options) };
-  return def;
+  return surrogateVariant(v.slice(0, at), JSON.parse(v.slice(at + 1)) as SurrogateOptions);
 });
 
 for (const combo of combos) {
