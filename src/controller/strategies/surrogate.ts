@@ -1,13 +1,16 @@
 import { hypervolume } from '../../objectives/index.js';
-import type { ArchJson } from '../../space/index.js';
+import { shuffleInPlace, type Rng } from '../../core/index.js';
+import type { ArchJson, Decision } from '../../space/index.js';
 import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from '../strategy.js';
 import { evaluatedOf, proposeUnseen, type Evaluated } from './common.js';
 import { HammingGaussianProcess, hammingDistance } from './gaussian-process.js';
 
 /** Settings of the surrogate-assisted search. */
 export interface SurrogateOptions {
-  /** Random architectures evaluated before the models are trusted (default 10, at most a quarter of the budget). */
+  /** Architectures evaluated before the models are trusted (default 10, at most a quarter of the budget). */
   initialSamples?: number;
+  /** How the initial architectures are drawn: `balanced` (every choice of every decision equally often, the default) or `random` (space.sample). */
+  initialDesign?: 'balanced' | 'random';
   /** Candidates screened per ask when the space cannot list itself (mutations, crossovers and samples; default 1,500). */
   candidates?: number;
   /** Candidates, closest to the front by predicted mean, whose optimistic improvement is computed (default 96). */
@@ -55,6 +58,8 @@ interface Candidate<A> {
 /**
  * Surrogate-assisted search, greennas's own design and the default strategy.
  *
+ * The first architectures (10, or a quarter of a small budget) are a balanced random design: every
+ * choice of every decision appears equally often among them, so the first fit sees each choice.
  * One Gaussian process per objective (a mix of an additive kernel and an exponential Hamming kernel
  * with a learned weight per decision and per space feature, gaussian-process.ts) is fitted to every
  * completed trial, on rank-based normal scores of the objective so a few outliers (cells cut to
@@ -108,6 +113,8 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   private lo: number[] = [];
   private hi: number[] = [];
   private asked = 0;
+  /** Choice vectors of the initial architectures (empty for a random initial design). */
+  private readonly design: number[][];
 
   constructor(
     private readonly ctx: StrategyContext<A>,
@@ -128,6 +135,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.improvementPeriod = options.improvementPeriod ?? 2;
     this.decisionCount = ctx.space.decisions().length;
     this.models = ctx.objectives.map(() => new HammingGaussianProcess({ additiveGrid: options.additiveGrid }));
+    this.design = (options.initialDesign ?? 'balanced') === 'balanced' ? balancedDesign(ctx.space.decisions(), this.initial, ctx.rng) : [];
     const all = ctx.space.enumerate?.();
     this.everything = all && all.length <= (options.enumerateLimit ?? 50_000) ? all.map((arch) => ({ arch, key: ctx.space.key(arch), described: this.describe(arch) })) : undefined;
   }
@@ -135,7 +143,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   ask(): A {
     const { ctx } = this;
     this.asked++;
-    const arch = this.asked <= this.initial || this.done.length < 2 ? proposeUnseen(ctx, () => ctx.space.sample(ctx.rng)) : this.propose();
+    const arch = this.asked <= this.initial || this.done.length < 2 ? (this.planned() ?? proposeUnseen(ctx, () => ctx.space.sample(ctx.rng))) : this.propose();
     const described = this.describe(arch);
     this.pending.set(ctx.space.key(arch), described);
     if (described.length > this.decisionCount) this.triedFeatures.add(this.featureKey(described));
@@ -148,6 +156,19 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const e = evaluatedOf(outcome);
     if (e) this.done.push({ ...e, described });
     else this.failed.push(described);
+  }
+
+  /** This ask's architecture of the initial design, unless there is none or it was already evaluated. */
+  private planned(): A | undefined {
+    const choices = this.design[this.asked - 1];
+    if (!choices) return undefined;
+    let arch: A;
+    try {
+      arch = this.ctx.space.decode(choices);
+    } catch {
+      return undefined;
+    }
+    return this.ctx.isSeen(this.ctx.space.key(arch)) ? undefined : arch;
   }
 
   /** What the models see: the decision choices, then the space's features when it has them. */
@@ -408,6 +429,24 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     }
     return best.arch;
   }
+}
+
+/**
+ * `n` choice vectors in which every choice of every decision appears equally often (to within one),
+ * the order shuffled independently per decision: a random design that, unlike `n` independent
+ * samples, gives every choice's main effect data from the first fit on.
+ */
+export function balancedDesign(decisions: readonly Decision[], n: number, rng: Rng): number[][] {
+  const columns = decisions.map((d) => {
+    const k = d.choices.length;
+    // When the choices cannot all appear equally often, which get the extra places is drawn too.
+    const order = Array.from({ length: k }, (_, i) => i);
+    if (n % k !== 0) shuffleInPlace(order, rng);
+    const column = Array.from({ length: n }, (_, i) => order[i % k] as number);
+    shuffleInPlace(column, rng);
+    return column;
+  });
+  return Array.from({ length: n }, (_, i) => columns.map((c) => c[i] as number));
 }
 
 /** q dominates p, or equals it and comes first (so one of several equal points stays on the front). */

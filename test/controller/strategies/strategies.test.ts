@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TrialError, createRng } from '../../../src/core/index.js';
 import { DEFAULT_STRATEGY, strategies } from '../../../src/controller/strategies/index.js';
-import { SurrogateStrategy, type SurrogateOptions } from '../../../src/controller/strategies/surrogate.js';
+import { SurrogateStrategy, balancedDesign, type SurrogateOptions } from '../../../src/controller/strategies/surrogate.js';
 import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from '../../../src/controller/strategy.js';
 import { buildObjectives, toLosses, type Objective } from '../../../src/objectives/index.js';
 import type { ArchJson, SearchSpace } from '../../../src/space/index.js';
@@ -125,6 +125,40 @@ describe('built-in strategies', () => {
     // Uniform sampling cuts the edge 1 time in 5; the trained policy almost always.
     expect(early).toBeLessThan(12);
     expect(late).toBeGreaterThan(90);
+  });
+
+  it('surrogate starts from a balanced design: every choice of every decision equally often', () => {
+    const firstTen = (options: SurrogateOptions) => {
+      const s = new SurrogateStrategy<string>({ space: nasbench201, rng: createRng(5), objectives, budget: 100, isSeen: () => false }, options);
+      return Array.from({ length: 10 }, () => {
+        const arch = s.ask();
+        s.tell(outcomeOf(arch));
+        return nasbench201.encode(arch);
+      });
+    };
+    const counts = (rows: number[][]) => nasbench201.decisions().map((d, i) => d.choices.map((_, c) => rows.filter((r) => r[i] === c).length));
+    // 10 initial samples, 5 ops per edge: each op twice on every edge.
+    for (const perChoice of counts(firstTen({}))) expect(perChoice).toEqual([2, 2, 2, 2, 2]);
+    expect(counts(firstTen({ initialDesign: 'random' })).some((perChoice) => perChoice.some((n) => n !== 2))).toBe(true);
+  });
+
+  it('a balanced design spreads uneven counts and more choices than rows at random', () => {
+    const decisions = [
+      { name: 'five', choices: [0, 1, 2, 3, 4] },
+      { name: 'twelve', choices: Array.from({ length: 12 }, (_, i) => i) },
+    ];
+    const used = new Set<number>();
+    for (let seed = 0; seed < 5; seed++) {
+      const rows = balancedDesign(decisions, 7, createRng(seed));
+      expect(rows).toHaveLength(7);
+      const five = [0, 1, 2, 3, 4].map((c) => rows.filter((r) => r[0] === c).length);
+      expect(Math.max(...five) - Math.min(...five)).toBe(1);
+      const twelve = rows.map((r) => r[1] as number);
+      expect(new Set(twelve).size).toBe(7);
+      for (const c of twelve) used.add(c);
+    }
+    // Not always the first seven choices.
+    expect(Math.max(...used)).toBeGreaterThan(6);
   });
 
   it('surrogate improvement asks begin at the configured share of the budget', () => {
