@@ -158,7 +158,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     else this.failed.push(described);
   }
 
-  /** This ask's architecture of the initial design, unless there is none or it was already evaluated. */
+  /** This ask's architecture of the initial design, unless there is none, the space cannot decode it, or it was already evaluated. */
   private planned(): A | undefined {
     const choices = this.design[this.asked - 1];
     if (!choices) return undefined;
