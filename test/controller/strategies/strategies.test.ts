@@ -33,13 +33,13 @@ function outcomeIn<A extends ArchJson>({ space, dataset, objectives: objs }: Pro
 
 const outcomeOf = (arch: string) => outcomeIn(nb201, arch);
 
-/** Runs a strategy sequentially with de-duplication, as a study does; returns the asked keys. */
-function runIn<A extends ArchJson>(problem: Problem<A>, create: (ctx: StrategyContext<A>) => Strategy<A>, seed: number, budget: number): string[] {
+/** Runs a strategy sequentially with de-duplication, as a study does, for `asks` of its `budget`; returns the asked keys. */
+function runIn<A extends ArchJson>(problem: Problem<A>, create: (ctx: StrategyContext<A>) => Strategy<A>, seed: number, budget: number, asks = budget): string[] {
   const { space, objectives: objs } = problem;
   const seen = new Set<string>();
   const s = create({ space, rng: createRng(seed), objectives: objs, budget, isSeen: (k) => seen.has(k) });
   const keys: string[] = [];
-  for (let t = 0; t < budget; t++) {
+  for (let t = 0; t < asks; t++) {
     const arch = s.ask();
     const key = space.key(arch);
     keys.push(key);
@@ -128,14 +128,7 @@ describe('built-in strategies', () => {
   });
 
   it('surrogate starts from a balanced design: every choice of every decision equally often', () => {
-    const firstTen = (options: SurrogateOptions) => {
-      const s = new SurrogateStrategy<string>({ space: nasbench201, rng: createRng(5), objectives, budget: 100, isSeen: () => false }, options);
-      return Array.from({ length: 10 }, () => {
-        const arch = s.ask();
-        s.tell(outcomeOf(arch));
-        return nasbench201.encode(arch);
-      });
-    };
+    const firstTen = (options: SurrogateOptions) => runIn(nb201, (ctx) => new SurrogateStrategy(ctx, options), 5, 100, 10).map((key) => nasbench201.encode(key));
     const counts = (rows: number[][]) => nasbench201.decisions().map((d, i) => d.choices.map((_, c) => rows.filter((r) => r[i] === c).length));
     // 10 initial samples, 5 ops per edge: each op twice on every edge.
     for (const perChoice of counts(firstTen({}))) expect(perChoice).toEqual([2, 2, 2, 2, 2]);
