@@ -94,17 +94,27 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     id, runId: options.runId ?? null, host, pid: process.pid, devices, slots: options.slots, version: VERSION, state,
     current: [...current.values()], startedAt, heartbeatS: options.heartbeatS,
   });
-  let beating = false;
-  const sendBeat = async () => {
-    if (beating) return;
-    beating = true;
-    try {
-      await store.saveWorker(beat('running'));
-    } catch (err) {
-      logger.warn(`heartbeat not stored: ${(err as Error).message}`);
-    } finally {
-      beating = false;
+  // One beat is written at a time, and one asked for meanwhile is written after it with `current` as it is then:
+  // dropping it would leave a job just taken out of the stored heartbeat, and two at once may commit out of order.
+  let writing: Promise<void> | undefined;
+  let again = false;
+  const sendBeat = (): Promise<void> => {
+    if (writing) {
+      again = true;
+      return writing;
     }
+    writing = (async () => {
+      do {
+        again = false;
+        try {
+          await store.saveWorker(beat('running'));
+        } catch (err) {
+          logger.warn(`heartbeat not stored: ${(err as Error).message}`);
+        }
+      } while (again);
+      writing = undefined; // in the same turn as the last check of `again`, so no request falls between
+    })();
+    return writing;
   };
 
   /** Picks up new running runs (or, pinned, notices the run ended). */
@@ -134,7 +144,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const handle = async (s: ServedRun, job: PgBoss.JobWithMetadata<EvaluationJob>) => {
     const held: WorkerJob = { runId: s.run.id, seq: job.data.seq, jobId: job.id, attempt: job.retryCount };
     current.set(job.id, held);
-    void sendBeat();
+    // The coordinator re-queues a lost worker's jobs from its last stored heartbeat; a job not named there before
+    // this worker dies stays active, unseen, until it expires (jobExpiryS, an hour by default).
+    await sendBeat();
     logger.debug(`trial ${job.data.seq} of run ${s.run.id}: started (attempt ${job.retryCount + 1})`);
     const started = performance.now();
     let output: EvaluationOutput;
@@ -189,6 +201,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   } finally {
     clearInterval(heartbeat);
     clearInterval(refresher);
+    await writing; // a 'running' beat committing after this one would show a stopped worker as lost
     await store.saveWorker(beat('stopped')).catch(() => {});
     for (const s of served.values()) await (await s.evaluator.catch(() => undefined))?.close();
     await boss.stop({ graceful: false, wait: true, close: true }).catch(() => {});

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,11 +16,24 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-interface Proc { child: ChildProcess; stderr: string; stdout: string; exited: Promise<number | null> }
+interface Proc { command: string; child: ChildProcess; stderr: string; stdout: string; exited: Promise<number | null> }
+
+const procs: Proc[] = [];
+// A failed or timed-out test prints what each of its processes said: a hang otherwise leaves no trace of which await stuck.
+beforeEach(({ onTestFailed }) => {
+  procs.length = 0;
+  onTestFailed(() => {
+    for (const p of procs) {
+      const end = p.child.exitCode ?? p.child.signalCode ?? 'still running';
+      console.error(`--- greennas ${p.command} (pid ${p.child.pid}, exit ${end}) stderr:\n${p.stderr}`);
+    }
+  });
+});
 
 function start(args: string[]): Proc {
   const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, stderr: '', stdout: '', exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  const p: Proc = { command: args[0] ?? '', child, stderr: '', stdout: '', exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  procs.push(p);
   child.stderr?.on('data', (d: Buffer) => { p.stderr += d.toString(); });
   child.stdout?.on('data', (d: Buffer) => { p.stdout += d.toString(); });
   cleanups.push(async () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
