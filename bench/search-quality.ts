@@ -33,8 +33,10 @@ const { values: args } = parseArgs({
     'tpe-budget': { type: 'string' },
     'no-optuna': { type: 'boolean', default: false },
     // Result lines an earlier run of search-quality-optuna.py wrote (same job format): the Optuna
-    // peer is deterministic per seed, so a recorded run gives the same regrets; only s/run reflects
-    // the load of that earlier run.
+    // peer is deterministic per seed on the same machine, so lines recorded there give the same
+    // regrets; only s/run reflects the load of that earlier run. TPE's runs change with the CPU
+    // features numpy dispatches its kernels for (each line records them): record on the machine
+    // that runs this bench.
     'optuna-runs': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
