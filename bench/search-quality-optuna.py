@@ -22,9 +22,12 @@ import time
 
 import numpy
 import optuna
-from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 from optuna.trial import TrialState
 
+try:  # a private module of numpy 1.x; numpy 2 renamed it
+    from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+except ImportError:
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 SIMD = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
 
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
