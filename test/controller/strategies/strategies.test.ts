@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TrialError, createRng } from '../../../src/core/index.js';
 import { DEFAULT_STRATEGY, strategies } from '../../../src/controller/strategies/index.js';
-import { SurrogateStrategy, balancedDesign, type SurrogateOptions } from '../../../src/controller/strategies/surrogate.js';
+import { SurrogateStrategy, balancedDesign, dominationDepth, type SurrogateOptions } from '../../../src/controller/strategies/surrogate.js';
 import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from '../../../src/controller/strategy.js';
 import { buildObjectives, toLosses, type Objective } from '../../../src/objectives/index.js';
 import type { ArchJson, SearchSpace } from '../../../src/space/index.js';
@@ -133,6 +133,24 @@ describe('built-in strategies', () => {
     // 10 initial samples, 5 ops per edge: each op twice on every edge.
     for (const perChoice of counts(firstTen({}))) expect(perChoice).toEqual([2, 2, 2, 2, 2]);
     expect(counts(firstTen({ initialDesign: 'random' })).some((perChoice) => perChoice.some((n) => n !== 2))).toBe(true);
+  });
+
+  it('the surrogate screen ranks a point in a gap of the front ahead of one next to a member', () => {
+    const front = [
+      [0, 1],
+      [1, 0],
+    ];
+    const gap = dominationDepth([0.4, 0.4], front);
+    const nextToMember = dominationDepth([0, 0.999], front);
+    const dominated = dominationDepth([0.5, 1.2], front);
+    expect(gap).toBeCloseTo(-0.6, 12);
+    expect(nextToMember).toBeCloseTo(-0.001, 12);
+    expect(dominated).toBeCloseTo(0.2, 12);
+    expect(gap).toBeLessThan(nextToMember);
+    expect(nextToMember).toBeLessThan(dominated);
+    // Three objectives: beyond the front in one objective only is still non-dominated.
+    expect(dominationDepth([0.5, 0.5, -0.1], [[0, 0, 0]])).toBeCloseTo(-0.1, 12);
+    expect(dominationDepth([0.5, 0.5, 0.1], [[0, 0, 0]])).toBeCloseTo(0.1, 12);
   });
 
   it('a balanced design spreads uneven counts and more choices than rows at random', () => {
