@@ -25,8 +25,16 @@ export interface SurrogateOptions {
   acquisition?: 'optimistic' | 'ehvi';
   /** Weight left on the improvement of a candidate whose space features were already tried (default 0.05). */
   repeatWeight?: number;
-  /** Shortlist places, besides `shortlist`, for the best-screened candidates whose space features were tried (default 16; Infinity: no reservation, one ranking of both kinds). */
+  /** Shortlist places reserved for candidates whose space features were tried (default: no reservation, one ranking). */
   repeatPlaces?: number;
+  /**
+   * How the screen ranks candidates for the shortlist, by their predicted mean losses: `near` (the
+   * default) by shiftToDominate(), which favours cells predicted next to a front member; `depth` by
+   * dominationDepth(), which ranks a cell that would fill a gap between members with one that
+   * pushes the front out. With exact predictions only `depth` finds the front; with the models,
+   * `near` had the lower median regret over 20-40 seeds (bench/search-quality-results.md, session 9).
+   */
+  screen?: 'near' | 'depth';
   /** Fit the models to rank-based normal scores of each objective instead of its values (default true). */
   warp?: boolean;
   /** Monte Carlo draws per candidate for `ehvi` (default 64). */
@@ -52,8 +60,8 @@ interface Described<A extends ArchJson> extends Evaluated<A> {
 interface Candidate<A> {
   arch: A;
   described: number[];
-  /** dominationDepth() of the predicted mean losses behind the front (negative: non-dominated). */
-  depth: number;
+  /** The screen's value of the predicted mean losses (lower first): shiftToDominate() or dominationDepth(). */
+  rank: number;
 }
 
 /**
@@ -64,17 +72,16 @@ interface Candidate<A> {
  * One Gaussian process per objective (a mix of an additive kernel and an exponential Hamming kernel
  * with a learned weight per decision and per space feature, gaussian-process.ts) is fitted to every
  * completed trial, on rank-based normal scores of the objective so a few outliers (cells cut to
- * chance accuracy) do not flatten the rest. Each ask screens candidates by how deep their predicted
- * losses lie behind the front (dominationDepth; a cell that would fill a gap between front members
- * ranks with one that pushes the front out): every unseen architecture when the space can list itself
+ * chance accuracy) do not flatten the rest. Each ask screens candidates by how little their
+ * predicted losses would have to improve to dominate a front member (shiftToDominate; `screen:
+ * 'depth'` ranks by dominationDepth instead): every unseen architecture when the space can list itself
  * (`enumerate`, e.g. NAS-Bench-201's 15,625 cells), else mutations and crossovers of the current
- * Pareto front plus fresh samples. A shortlist (the 96 best screened cells unlike any tried, and
- * the 16 best of those whose space features were tried) is then scored by the expected hypervolume
+ * Pareto front plus fresh samples. A shortlist is then scored by the expected hypervolume
  * improvement over the front (Monte Carlo over the posteriors, the same draws for every candidate),
  * discounted by the predicted chance that the trial fails (a kernel-weighted failure rate whose
  * bandwidth is chosen by leave-one-out likelihood, 0 meaning the global rate) and, when the space
  * supplies features, by whether an architecture with the same features was already tried (cells
- * with equal path codes compute the same function, so re-trying them can improve only their cost).
+ * with equal path codes compute the same function, so re-trying them mostly measures cost noise).
  * Every 8th model-based ask, and the first one per objective, instead chases one objective's
  * optimistic minimum: the normalised frame cannot reward extending the front beyond what was seen.
  * In the second half of the budget every 2nd ask is an improvement ask: the candidate with the
@@ -97,6 +104,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   private readonly repeatWeight: number;
   private readonly warp: boolean;
   private readonly repeatPlaces: number;
+  private readonly screen: 'near' | 'depth';
   private readonly warps: RankWarp[] = [];
   private readonly bandwidths: readonly number[];
   private readonly improvementFrom: number;
@@ -132,7 +140,8 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.draws = options.draws ?? 64;
     this.repeatWeight = options.repeatWeight ?? 0.05;
     this.warp = options.warp ?? true;
-    this.repeatPlaces = options.repeatPlaces ?? 16;
+    this.repeatPlaces = options.repeatPlaces ?? Number.POSITIVE_INFINITY;
+    this.screen = options.screen ?? 'near';
     this.bandwidths = options.failureBandwidths ?? [0, 0.5, 1, 2, 4];
     this.improvementFrom = options.improvementFrom ?? 0.5;
     this.improvementPeriod = options.improvementPeriod ?? 2;
@@ -362,7 +371,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const scored: (Candidate<A> & { mean: number[] })[] = pool.map(({ arch, described }) => {
       const masks = (this.models[0] as HammingGaussianProcess).masksAgainst(described);
       const mean = this.models.map((m, i) => this.unwarp(i, masks ? m.meanFromMasks(masks) : m.predictMean(described)));
-      return { arch, described, mean, depth: dominationDepth(mean, believed) };
+      return { arch, described, mean, rank: this.screen === 'depth' ? dominationDepth(mean, believed) : shiftToDominate(mean, believed) };
     });
 
     if (this.isImprovementAsk()) {
@@ -391,16 +400,15 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
       if (best) return best.arch;
     }
 
-    scored.sort((a, b) => a.depth - b.depth);
+    scored.sort((a, b) => a.rank - b.rank);
     const ref = this.ctx.objectives.map(() => REF);
     const baseVolume = hypervolume(believed, ref);
     // Common random numbers: every candidate is scored on the same standard-normal draws.
     const normals = this.acquisition === 'ehvi' ? Array.from({ length: this.draws }, () => this.models.map(() => ctx.rng.normal())) : [];
     let best = scored[0] as Candidate<A>;
     let bestScore = Number.NEGATIVE_INFINITY;
-    // Cells equal in function to tried ones (every fully cut cell, for one) get places of their own:
-    // their accuracy is known, but their cost is not (the cheapest cut cell is the front's corner),
-    // and in one ranking with new functions they would never reach the shortlist.
+    // Optionally, cells equal in function to tried ones (every fully cut cell, for one) get only a
+    // few shortlist places, the rest going to new functions.
     const shortlist = Number.isFinite(this.repeatPlaces)
       ? [...scored.filter((c) => !this.isRepeat(c.described)).slice(0, this.shortlist), ...scored.filter((c) => this.isRepeat(c.described)).slice(0, this.repeatPlaces)]
       : scored.slice(0, this.shortlist);
@@ -418,7 +426,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
         const optimism = repeat ? 0 : this.optimism;
         gain = improvement(believed, posterior.map((p, i) => this.unwarp(i, p.mean - optimism * p.std)), ref, baseVolume);
       }
-      const score = (repeat ? this.repeatWeight : 1) * gain * (1 - this.failureProbability(c.described)) - 1e-9 * c.depth;
+      const score = (repeat ? this.repeatWeight : 1) * gain * (1 - this.failureProbability(c.described)) - 1e-9 * c.rank;
       if (score > bestScore) {
         bestScore = score;
         best = c;
@@ -447,22 +455,37 @@ export function balancedDesign(decisions: readonly Decision[], n: number, rng: R
 }
 
 /**
+ * The screen's default ranking: min over the front `set` of max over objectives of point − member,
+ * the shift every objective of `point` needs to weakly dominate some member (an additive epsilon
+ * indicator; negative: it dominates one already). It is ~0 for a point next to any member and
+ * positive for every point in a gap between members, so it favours small steps from the front:
+ * with exact predictions that screens the gaps out, with the models it searched better than
+ * dominationDepth (bench/search-quality-results.md, session 9).
+ */
+export function shiftToDominate(point: readonly number[], set: readonly (readonly number[])[]): number {
+  return -maxOfMin(point, set, -1);
+}
+
+/**
  * How deep `point` lies behind the front `set` (losses): max over the set of min over objectives of
  * point − member. Positive: some member is better in every objective, by at least this much in
  * each. Negative: no member is as good in every objective, and the point would stay non-dominated
  * if it got this much worse in every objective, so a point that fills a gap between members scores
- * as low as one that pushes the front out. (The min-over-members of the max-over-objectives, an
- * additive epsilon indicator, is ~0 for any point next to one member and positive for every point
- * in a gap, and screened the gaps out; see bench/search-quality-results.md, session 9.)
+ * as low as one that pushes the front out.
  */
 export function dominationDepth(point: readonly number[], set: readonly (readonly number[])[]): number {
-  let depth = Number.NEGATIVE_INFINITY;
+  return maxOfMin(point, set, 1);
+}
+
+/** max over the set of min over objectives of sign · (point − member). */
+function maxOfMin(point: readonly number[], set: readonly (readonly number[])[], sign: 1 | -1): number {
+  let best = Number.NEGATIVE_INFINITY;
   for (const f of set) {
     let least = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < point.length; i++) least = Math.min(least, (point[i] as number) - (f[i] as number));
-    depth = Math.max(depth, least);
+    for (let i = 0; i < point.length; i++) least = Math.min(least, sign * ((point[i] as number) - (f[i] as number)));
+    best = Math.max(best, least);
   }
-  return depth;
+  return best;
 }
 
 /** q dominates p, or equals it and comes first (so one of several equal points stays on the front). */

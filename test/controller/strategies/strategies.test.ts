@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TrialError, createRng } from '../../../src/core/index.js';
 import { DEFAULT_STRATEGY, strategies } from '../../../src/controller/strategies/index.js';
-import { SurrogateStrategy, balancedDesign, dominationDepth, type SurrogateOptions } from '../../../src/controller/strategies/surrogate.js';
+import { SurrogateStrategy, balancedDesign, dominationDepth, shiftToDominate, type SurrogateOptions } from '../../../src/controller/strategies/surrogate.js';
 import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from '../../../src/controller/strategy.js';
 import { buildObjectives, toLosses, type Objective } from '../../../src/objectives/index.js';
 import type { ArchJson, SearchSpace } from '../../../src/space/index.js';
@@ -135,22 +135,32 @@ describe('built-in strategies', () => {
     expect(counts(firstTen({ initialDesign: 'random' })).some((perChoice) => perChoice.some((n) => n !== 2))).toBe(true);
   });
 
-  it('the surrogate screen ranks a point in a gap of the front ahead of one next to a member', () => {
+  it('the surrogate screens: depth ranks a gap in the front with new ground, the default favours steps next to a member', () => {
     const front = [
       [0, 1],
       [1, 0],
     ];
-    const gap = dominationDepth([0.4, 0.4], front);
-    const nextToMember = dominationDepth([0, 0.999], front);
-    const dominated = dominationDepth([0.5, 1.2], front);
-    expect(gap).toBeCloseTo(-0.6, 12);
-    expect(nextToMember).toBeCloseTo(-0.001, 12);
-    expect(dominated).toBeCloseTo(0.2, 12);
-    expect(gap).toBeLessThan(nextToMember);
-    expect(nextToMember).toBeLessThan(dominated);
+    const gap = [0.4, 0.4];
+    const nextToMember = [0, 0.999];
+    const dominated = [0.5, 1.2];
+    expect(dominationDepth(gap, front)).toBeCloseTo(-0.6, 12);
+    expect(dominationDepth(nextToMember, front)).toBeCloseTo(-0.001, 12);
+    expect(dominationDepth(dominated, front)).toBeCloseTo(0.2, 12);
+    // The default: the shift needed to dominate some member.
+    expect(shiftToDominate(gap, front)).toBeCloseTo(0.4, 12);
+    expect(shiftToDominate(nextToMember, front)).toBeCloseTo(0, 12);
+    expect(shiftToDominate(dominated, front)).toBeCloseTo(0.5, 12);
+    expect(shiftToDominate([-0.1, 0.9], front)).toBeCloseTo(-0.1, 12);
     // Three objectives: beyond the front in one objective only is still non-dominated.
     expect(dominationDepth([0.5, 0.5, -0.1], [[0, 0, 0]])).toBeCloseTo(-0.1, 12);
     expect(dominationDepth([0.5, 0.5, 0.1], [[0, 0, 0]])).toBeCloseTo(0.1, 12);
+    expect(shiftToDominate([0.5, 0.5, -0.1], [[0, 0, 0]])).toBeCloseTo(0.5, 12);
+    // The option reaches the strategy: same initial design, different model-based asks.
+    const asks = (options: SurrogateOptions) => runIn(nb201, (ctx) => new SurrogateStrategy(ctx, options), 2, 40, 20);
+    const near = asks({});
+    const depth = asks({ screen: 'depth' });
+    expect(depth.slice(0, 10)).toEqual(near.slice(0, 10));
+    expect(depth.slice(10)).not.toEqual(near.slice(10));
   });
 
   it('a balanced design spreads uneven counts and more choices than rows at random', () => {
