@@ -114,12 +114,15 @@ export function hypervolume(points: readonly (readonly number[])[], ref: readonl
   }
 }
 
-/** How much volume `point` adds to `set` (0 when the set already weakly dominates it). */
-export function hypervolumeImprovement(set: readonly (readonly number[])[], point: readonly number[], ref: readonly number[]): number {
+/**
+ * How much volume `point` adds to `set` (0 when the set already weakly dominates it). `base`, when
+ * given, is hypervolume(set, ref), for callers that score many points against one set.
+ */
+export function hypervolumeImprovement(set: readonly (readonly number[])[], point: readonly number[], ref: readonly number[], base?: number): number {
   for (const s of set) {
     let weak = true;
     for (let i = 0; i < point.length; i++) if ((s[i] as number) > (point[i] as number)) weak = false;
     if (weak) return 0;
   }
-  return hypervolume([...set, point], ref) - hypervolume(set, ref);
+  return hypervolume([...set, point], ref) - (base ?? hypervolume(set, ref));
 }

@@ -57,5 +57,8 @@ describe('hypervolume', () => {
     expect(hypervolumeImprovement(set, [3, 3], [4, 4])).toBe(0);
     // (2,2) adds the unit square [2,3]x[2,3]
     expect(hypervolumeImprovement(set, [2, 2], [4, 4])).toBeCloseTo(1, 12);
+    // A precomputed base volume (5 here) gives the same improvement.
+    expect(hypervolumeImprovement(set, [2, 2], [4, 4], hypervolume(set, [4, 4]))).toBe(hypervolumeImprovement(set, [2, 2], [4, 4]));
+    expect(hypervolume(set, [4, 4])).toBeCloseTo(5, 12);
   });
 });

@@ -1,4 +1,4 @@
-import { hypervolume } from '../../objectives/index.js';
+import { hypervolume, hypervolumeImprovement } from '../../objectives/index.js';
 import { shuffleInPlace, type Rng } from '../../core/index.js';
 import type { ArchJson, Decision } from '../../space/index.js';
 import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from '../strategy.js';
@@ -418,13 +418,13 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
       let gain: number;
       if (this.acquisition === 'ehvi') {
         gain = 0;
-        for (const z of normals) gain += improvement(believed, posterior.map((p, i) => this.unwarp(i, p.mean + p.std * (z[i] as number))), ref, baseVolume);
+        for (const z of normals) gain += hypervolumeImprovement(believed, posterior.map((p, i) => this.unwarp(i, p.mean + p.std * (z[i] as number))), ref, baseVolume);
         gain /= normals.length;
       } else {
         // A cell computing the same function as a tried one gets no optimism: its accuracy is known,
         // only its cost can differ, and the models predict costs well.
         const optimism = repeat ? 0 : this.optimism;
-        gain = improvement(believed, posterior.map((p, i) => this.unwarp(i, p.mean - optimism * p.std)), ref, baseVolume);
+        gain = hypervolumeImprovement(believed, posterior.map((p, i) => this.unwarp(i, p.mean - optimism * p.std)), ref, baseVolume);
       }
       const score = (repeat ? this.repeatWeight : 1) * gain * (1 - this.failureProbability(c.described)) - 1e-9 * c.rank;
       if (score > bestScore) {
@@ -496,15 +496,6 @@ function dominatesOrEqualBefore(q: readonly number[], p: readonly number[], qi: 
     if ((q[i] as number) < (p[i] as number)) strictly = true;
   }
   return strictly || qi < pi;
-}
-
-function improvement(set: readonly (readonly number[])[], y: readonly number[], ref: readonly number[], base: number): number {
-  for (const s of set) {
-    let weak = true;
-    for (let i = 0; i < y.length; i++) if ((s[i] as number) > (y[i] as number)) weak = false;
-    if (weak) return 0;
-  }
-  return hypervolume([...set, y], ref) - base;
 }
 
 /** `--strategy surrogate` (the default). */
