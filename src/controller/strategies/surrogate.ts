@@ -104,7 +104,8 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   private readonly repeatWeight: number;
   private readonly warp: boolean;
   private readonly repeatPlaces: number;
-  private readonly screen: 'near' | 'depth';
+  /** The screen's ranking of predicted mean losses against the front (options.screen). */
+  private readonly rankOf: (point: readonly number[], front: readonly (readonly number[])[]) => number;
   private readonly warps: RankWarp[] = [];
   private readonly bandwidths: readonly number[];
   private readonly improvementFrom: number;
@@ -141,7 +142,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.repeatWeight = options.repeatWeight ?? 0.05;
     this.warp = options.warp ?? true;
     this.repeatPlaces = options.repeatPlaces ?? Number.POSITIVE_INFINITY;
-    this.screen = options.screen ?? 'near';
+    this.rankOf = options.screen === 'depth' ? dominationDepth : shiftToDominate;
     this.bandwidths = options.failureBandwidths ?? [0, 0.5, 1, 2, 4];
     this.improvementFrom = options.improvementFrom ?? 0.5;
     this.improvementPeriod = options.improvementPeriod ?? 2;
@@ -371,7 +372,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const scored: (Candidate<A> & { mean: number[] })[] = pool.map(({ arch, described }) => {
       const masks = (this.models[0] as HammingGaussianProcess).masksAgainst(described);
       const mean = this.models.map((m, i) => this.unwarp(i, masks ? m.meanFromMasks(masks) : m.predictMean(described)));
-      return { arch, described, mean, rank: this.screen === 'depth' ? dominationDepth(mean, believed) : shiftToDominate(mean, believed) };
+      return { arch, described, mean, rank: this.rankOf(mean, believed) };
     });
 
     if (this.isImprovementAsk()) {
