@@ -72,7 +72,7 @@ export class HammingGaussianProcess {
       this.noise = bestNoise;
       this.additive = bestAdditive;
     }
-    this.factor(masks, z, this.weights, this.noise, this.additive);
+    this.factor(masks, z, this.weights, this.noise, this.additive, true);
   }
 
   private mismatchMasks(dims: number): Int32Array[] {
@@ -85,11 +85,8 @@ export class HammingGaussianProcess {
       const xi = this.x[i] as Int32Array;
       for (let j = 0; j < i; j++) {
         const xj = this.x[j] as Int32Array;
-        if (packed) {
-          let mask = 0;
-          for (let d = 0; d < dims; d++) if (xi[d] !== xj[d]) mask |= 1 << d;
-          row[j] = mask;
-        } else {
+        if (packed) row[j] = mismatchMask(xi, xj);
+        else {
           for (let d = 0; d < dims; d++) row[j * dims + d] = xi[d] !== xj[d] ? 1 : 0;
         }
       }
@@ -98,11 +95,16 @@ export class HammingGaussianProcess {
     return out;
   }
 
-  /** Cholesky of K + noise·I into this.l, alpha = K⁻¹z; returns the log marginal likelihood. */
-  private factor(masks: Int32Array[], z: Float64Array, weights: readonly number[], noise: number, additive: number): number {
+  /**
+   * Cholesky of K + noise·I into this.l, alpha = K⁻¹z; returns the log marginal likelihood. With
+   * `predicting` (the fit that predictions use) and at most 16 dimensions, also the kernel table
+   * for every mismatch mask; the tuner's trial fits compute only the training pairs' values.
+   */
+  private factor(masks: Int32Array[], z: Float64Array, weights: readonly number[], noise: number, additive: number, predicting = false): number {
     const n = this.n;
     const dims = weights.length;
-    const table = dims <= MAX_MASK_DIMS ? kernelTable(weights, additive) : undefined;
+    const packed = dims <= MAX_MASK_DIMS;
+    const table = packed && predicting ? kernelTable(weights, additive) : undefined;
     const l = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       const mi = masks[i] as Int32Array;
@@ -111,6 +113,7 @@ export class HammingGaussianProcess {
         let s: number;
         if (i === j) s = 1 + noise;
         else if (table) s = table[mi[j] as number] as number;
+        else if (packed) s = maskKernel(mi[j] as number, weights, additive);
         else {
           let dist = 0;
           let mismatches = 0;
@@ -149,11 +152,8 @@ export class HammingGaussianProcess {
     const table = this.table;
     for (let i = 0; i < this.n; i++) {
       const xi = this.x[i] as Int32Array;
-      if (table) {
-        let mask = 0;
-        for (let d = 0; d < dims; d++) if (xi[d] !== x[d]) mask |= 1 << d;
-        k[i] = table[mask] as number;
-      } else {
+      if (table) k[i] = table[mismatchMask(xi, x)] as number;
+      else {
         let dist = 0;
         let mismatches = 0;
         for (let d = 0; d < dims; d++) {
@@ -169,24 +169,24 @@ export class HammingGaussianProcess {
   }
 
   /**
-   * Mismatch masks of x against every training point (bit d set where decision d differs); only for
-   * at most 16 dimensions. Models fitted on the same inputs can share them (meanFromMasks).
+   * Mismatch masks of x against every training point (mismatchMask), or undefined when the model
+   * has more than 16 dimensions. Models fitted on the same inputs can share them (meanFromMasks).
    */
   masksAgainst(x: readonly number[]): Int32Array | undefined {
     if (!this.table) return undefined;
-    const masks = new Int32Array(this.n);
-    const dims = this.weights.length;
-    for (let i = 0; i < this.n; i++) {
-      const xi = this.x[i] as Int32Array;
-      let mask = 0;
-      for (let d = 0; d < dims; d++) if (xi[d] !== x[d]) mask |= 1 << d;
-      masks[i] = mask;
-    }
-    return masks;
+    return Int32Array.from(this.x, (xi) => mismatchMask(xi, x));
   }
 
-  /** Posterior mean from masksAgainst() of a model fitted on the same inputs. */
-  meanFromMasks(masks: Int32Array): number {
+  /** True when meanFromMasks() can be used: at most 16 dimensions, kernel values from a table. */
+  get takesMasks(): boolean {
+    return this.table !== undefined;
+  }
+
+  /**
+   * Posterior mean from the mismatch masks of a point against the training points in fit order
+   * (masksAgainst(), or mismatchMask() per training point), for a model with takesMasks.
+   */
+  meanFromMasks(masks: ArrayLike<number>): number {
     const table = this.table as Float64Array;
     let m = 0;
     for (let i = 0; i < this.n; i++) m += (table[masks[i] as number] as number) * (this.alpha[i] as number);
@@ -221,8 +221,20 @@ function mixedKernel(dist: number, mismatches: number, dims: number, additive: n
   return additive * (1 - mismatches / dims) + (1 - additive) * Math.exp(-dist);
 }
 
+/** The kernel for one mismatch mask: the value kernelTable() holds for it, summed in the same order. */
+export function maskKernel(mask: number, weights: readonly number[], additive: number): number {
+  let dist = 0;
+  let count = 0;
+  for (let m = mask; m !== 0; count++) {
+    const high = 31 - Math.clz32(m);
+    dist += weights[high] as number;
+    m ^= 1 << high;
+  }
+  return mixedKernel(dist, count, weights.length, additive);
+}
+
 /** The kernel for every mismatch mask over the dimensions. */
-function kernelTable(weights: readonly number[], additive: number): Float64Array {
+export function kernelTable(weights: readonly number[], additive: number): Float64Array {
   const dims = weights.length;
   const size = 1 << dims;
   const dist = new Float64Array(size);
@@ -233,6 +245,13 @@ function kernelTable(weights: readonly number[], additive: number): Float64Array
     count[mask] = (count[mask & (mask - 1)] as number) + 1;
   }
   return dist.map((v, mask) => mixedKernel(v, count[mask] as number, dims, additive));
+}
+
+/** Bit d set where two vectors differ in position d (for at most 16 positions, the models' table index). */
+export function mismatchMask(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let mask = 0;
+  for (let d = 0; d < a.length; d++) if (a[d] !== b[d]) mask |= 1 << d;
+  return mask;
 }
 
 /** Number of positions where two choice vectors differ. */

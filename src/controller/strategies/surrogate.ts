@@ -3,7 +3,7 @@ import { shuffleInPlace, type Rng } from '../../core/index.js';
 import type { ArchJson, Decision } from '../../space/index.js';
 import type { Strategy, StrategyContext, StrategyDefinition, TrialOutcome } from '../strategy.js';
 import { evaluatedOf, proposeUnseen, type Evaluated } from './common.js';
-import { HammingGaussianProcess, hammingDistance } from './gaussian-process.js';
+import { HammingGaussianProcess, hammingDistance, mismatchMask } from './gaussian-process.js';
 
 /** Settings of the surrogate-assisted search. */
 export interface SurrogateOptions {
@@ -55,6 +55,15 @@ const REF = 1.1;
 interface Described<A extends ArchJson> extends Evaluated<A> {
   /** Decision choices followed by the space's features. */
   described: number[];
+}
+
+/** An architecture of a space that lists itself, with its description. */
+interface Listed<A> {
+  arch: A;
+  key: string;
+  described: number[];
+  /** Mismatch masks against the completed trials so far, in the models' fit order (extendMasks). */
+  masks: number[];
 }
 
 interface Candidate<A> {
@@ -117,7 +126,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   private readonly pending = new Map<string, number[]>();
   private readonly triedFeatures = new Set<string>();
   /** Every architecture of the space with its description, when the space lists itself. */
-  private readonly everything: { arch: A; key: string; described: number[] }[] | undefined;
+  private readonly everything: Listed<A>[] | undefined;
   private fittedOn = -1;
   private tunedAt = 0;
   private bandwidthFor = -1;
@@ -150,7 +159,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     this.models = ctx.objectives.map(() => new HammingGaussianProcess({ additiveGrid: options.additiveGrid }));
     this.design = (options.initialDesign ?? 'balanced') === 'balanced' ? balancedDesign(ctx.space.decisions(), this.initial, ctx.rng) : [];
     const all = ctx.space.enumerate?.();
-    this.everything = all && all.length <= (options.enumerateLimit ?? 50_000) ? all.map((arch) => ({ arch, key: ctx.space.key(arch), described: this.describe(arch) })) : undefined;
+    this.everything = all && all.length <= (options.enumerateLimit ?? 50_000) ? all.map((arch) => ({ arch, key: ctx.space.key(arch), described: this.describe(arch), masks: [] })) : undefined;
   }
 
   ask(): A {
@@ -286,7 +295,7 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     }
   }
 
-  private candidatePool(front: readonly Described<A>[]): { arch: A; described: number[] }[] {
+  private candidatePool(front: readonly Described<A>[]): { arch: A; described: number[]; masks?: number[] }[] {
     const { space, rng } = this.ctx;
     if (this.everything) return this.everything.filter((c) => !this.ctx.isSeen(c.key) && !this.pending.has(c.key));
     const out = new Map<string, A>();
@@ -306,6 +315,12 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     }
     for (let i = 0; i < this.poolSize * 2 && out.size < this.poolSize; i++) add(space.sample(rng));
     return [...out.values()].map((arch) => ({ arch, described: this.describe(arch) }));
+  }
+
+  /** A listed candidate's masks against the completed trials, extended by the trials completed since its last screen. */
+  private extendMasks(masks: number[], described: readonly number[]): number[] {
+    for (let i = masks.length; i < this.done.length; i++) masks.push(mismatchMask((this.done[i] as Described<A>).described, described));
+    return masks;
   }
 
   /** Index of this ask among the model-based ones (0 = the first after the initial samples). */
@@ -369,8 +384,9 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     for (const described of this.pending.values()) believed.push(this.models.map((m, i) => this.unwarp(i, m.predictMean(described))));
     const pool = this.candidatePool(front);
     if (pool.length === 0) return proposeUnseen(ctx, () => ctx.space.sample(ctx.rng));
-    const scored: (Candidate<A> & { mean: number[] })[] = pool.map(({ arch, described }) => {
-      const masks = (this.models[0] as HammingGaussianProcess).masksAgainst(described);
+    const byMasks = (this.models[0] as HammingGaussianProcess).takesMasks;
+    const scored: (Candidate<A> & { mean: number[] })[] = pool.map(({ arch, described, masks: listed }) => {
+      const masks = byMasks ? (listed ? this.extendMasks(listed, described) : (this.models[0] as HammingGaussianProcess).masksAgainst(described)) : undefined;
       const mean = this.models.map((m, i) => this.unwarp(i, masks ? m.meanFromMasks(masks) : m.predictMean(described)));
       return { arch, described, mean, rank: this.rankOf(mean, believed) };
     });

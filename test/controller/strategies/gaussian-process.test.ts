@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HammingGaussianProcess } from '../../../src/controller/strategies/index.js';
+import { kernelTable, maskKernel } from '../../../src/controller/strategies/gaussian-process.js';
 
 describe('HammingGaussianProcess', () => {
   // y depends on decision 0 strongly and decision 1 weakly; decision 2 is irrelevant.
@@ -57,5 +58,24 @@ describe('HammingGaussianProcess', () => {
     b.fit(xs, xs.map((x) => -f(x)), true);
     const masks = a.masksAgainst([1, 2, 0])!;
     expect(b.meanFromMasks(masks)).toBeCloseTo(b.predictMean([1, 2, 0]), 12);
+  });
+});
+
+describe('kernel values from mismatch masks', () => {
+  it('are the same, to the last bit, computed one mask at a time (the tuner) or as a table (predictions)', () => {
+    // The tuner's trial fits use maskKernel; the fit that predictions use reads kernelTable. If the
+    // two disagreed, hyperparameters would be chosen for a kernel the predictions do not use.
+    for (const [weights, additive] of [
+      [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 0],
+      [[0.5, 2, 0, 0.1, 5, 1.3, 0.7, 0.25, 3.1, 0.9], 0.9],
+      [[0.3, 0.03, 1.7, 0, 0.2, 8, 0.6, 1.1, 0.45, 2.2, 0.05, 0.8, 4, 0.15, 0.9, 1.25], 0.5],
+    ] as const) {
+      const table = kernelTable(weights, additive);
+      expect(table).toHaveLength(2 ** weights.length);
+      for (let mask = 0; mask < table.length; mask++) expect(maskKernel(mask, weights, additive)).toBe(table[mask]);
+    }
+    // Spot values: no mismatch is 1; one mismatch on a decision of weight 2 in 10 decisions with share 0.9.
+    expect(maskKernel(0, [1, 2, 3], 0.5)).toBe(1);
+    expect(maskKernel(0b10, [0.5, 2, 0, 0.1, 5, 1.3, 0.7, 0.25, 3.1, 0.9], 0.9)).toBeCloseTo(0.9 * 0.9 + 0.1 * Math.exp(-2), 15);
   });
 });
