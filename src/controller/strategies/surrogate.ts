@@ -23,9 +23,9 @@ export interface SurrogateOptions {
   enumerateLimit?: number;
   /** How the shortlist is scored: `optimistic` hypervolume improvement of mean − optimism·σ, or `ehvi` (Monte Carlo expected improvement; the default). */
   acquisition?: 'optimistic' | 'ehvi';
-  /** Weight left on the improvement of a candidate whose space features were already tried (default 0.05). */
+  /** Weight left on the improvement of a candidate whose space features were already measured (default 0.05; see isTriedFunction). */
   repeatWeight?: number;
-  /** Shortlist places reserved for candidates whose space features were tried (default: no reservation, one ranking). */
+  /** Shortlist places reserved for candidates whose space features were measured (default: no reservation, one ranking). */
   repeatPlaces?: number;
   /**
    * How the screen ranks candidates for the shortlist, by their predicted mean losses: `near` (the
@@ -89,7 +89,7 @@ interface Candidate<A> {
  * improvement over the front (Monte Carlo over the posteriors, the same draws for every candidate),
  * discounted by the predicted chance that the trial fails (a kernel-weighted failure rate whose
  * bandwidth is chosen by leave-one-out likelihood, 0 meaning the global rate) and, when the space
- * supplies features, by whether an architecture with the same features was already tried (cells
+ * supplies features, by whether an architecture with the same features was already measured (cells
  * with equal path codes compute the same function, so re-trying them mostly measures cost noise).
  * Every 8th model-based ask, and the first one per objective, instead chases one objective's
  * optimistic minimum: the normalised frame cannot reward extending the front beyond what was seen.
@@ -124,7 +124,10 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   private readonly done: Described<A>[] = [];
   private readonly failed: number[][] = [];
   private readonly pending = new Map<string, number[]>();
+  /** Feature keys of the completed trials (isTriedFunction). */
   private readonly triedFeatures = new Set<string>();
+  /** Feature keys of the pending asks, with how many asks have each. */
+  private readonly pendingFeatures = new Map<string, number>();
   /** Every architecture of the space with its description, when the space lists itself. */
   private readonly everything: Listed<A>[] | undefined;
   private fittedOn = -1;
@@ -168,7 +171,10 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const arch = this.asked <= this.initial || this.done.length < 2 ? (this.planned() ?? proposeUnseen(ctx, () => ctx.space.sample(ctx.rng))) : this.propose();
     const described = this.describe(arch);
     this.pending.set(ctx.space.key(arch), described);
-    if (described.length > this.decisionCount) this.triedFeatures.add(this.featureKey(described));
+    if (described.length > this.decisionCount) {
+      const k = this.featureKey(described);
+      this.pendingFeatures.set(k, (this.pendingFeatures.get(k) ?? 0) + 1);
+    }
     return arch;
   }
 
@@ -176,6 +182,13 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     const described = this.pending.get(outcome.key) ?? this.describe(outcome.arch);
     this.pending.delete(outcome.key);
     const e = evaluatedOf(outcome);
+    if (described.length > this.decisionCount) {
+      const k = this.featureKey(described);
+      const n = this.pendingFeatures.get(k) ?? 0;
+      if (n > 1) this.pendingFeatures.set(k, n - 1);
+      else this.pendingFeatures.delete(k);
+      if (e) this.triedFeatures.add(k);
+    }
     if (e) this.done.push({ ...e, described });
     else this.failed.push(described);
   }
@@ -209,9 +222,20 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
     return this.warp ? (this.warps[objective] as RankWarp).inverse(value) : value;
   }
 
-  /** True when an architecture with the same space features was already proposed. */
+  /**
+   * True when an architecture with the same space features as `arch` has completed or is pending:
+   * cells with equal features compute the same function, so another one would mostly re-measure
+   * it. A failed trial measured nothing (a device that cannot compile that cell, a hole in a
+   * table), so its function still counts as untried.
+   */
+  isTriedFunction(arch: A): boolean {
+    return this.isRepeat(this.describe(arch));
+  }
+
   private isRepeat(described: readonly number[]): boolean {
-    return described.length > this.decisionCount && this.triedFeatures.has(this.featureKey(described));
+    if (described.length <= this.decisionCount) return false;
+    const k = this.featureKey(described);
+    return this.triedFeatures.has(k) || this.pendingFeatures.has(k);
   }
 
   private normalise(losses: readonly number[]): number[] {

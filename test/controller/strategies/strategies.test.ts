@@ -197,6 +197,26 @@ describe('built-in strategies', () => {
     expect(fromStart.slice(12, 20)).not.toEqual(never.slice(12, 20));
   });
 
+  it('surrogate: a failed trial leaves its function untried, a pending or completed one marks it', () => {
+    const seen = new Set<string>();
+    const s = new SurrogateStrategy<string>({ space: nasbench201, rng: createRng(3), objectives, budget: 40, isSeen: (k) => seen.has(k) });
+    // Three fully cut cells: equal path features, so the same function.
+    const [a, b, c] = ['|none~0|+|none~0|none~1|+|none~0|none~1|none~2|', '|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|', '|skip_connect~0|+|avg_pool_3x3~0|none~1|+|none~0|none~1|none~2|'] as const;
+    const other = '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|';
+    expect(s.isTriedFunction(b)).toBe(false);
+    s.tell({ arch: a, key: a, state: 'failed' });
+    expect(s.isTriedFunction(b)).toBe(false);
+    const asked = s.ask();
+    seen.add(asked);
+    // While an ask is out, its function counts as tried (concurrent asks spread out).
+    expect(s.isTriedFunction(asked)).toBe(true);
+    s.tell({ arch: asked, key: asked, state: 'failed' });
+    expect(s.isTriedFunction(asked)).toBe(false);
+    s.tell(outcomeOf(c));
+    expect(s.isTriedFunction(b)).toBe(true);
+    expect(s.isTriedFunction(other)).toBe(false);
+  });
+
   it('the default finds a better front than random search on nasbench201 (3 seeds, 60 trials)', async () => {
     const { hypervolume } = await import('../../../src/objectives/index.js');
     const regretish = (def: StrategyDefinition, seed: number) => {
