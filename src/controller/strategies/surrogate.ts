@@ -179,14 +179,18 @@ export class SurrogateStrategy<A extends ArchJson> implements Strategy<A> {
   }
 
   tell(outcome: TrialOutcome<A>): void {
-    const described = this.pending.get(outcome.key) ?? this.describe(outcome.arch);
+    const asked = this.pending.get(outcome.key);
+    const described = asked ?? this.describe(outcome.arch);
     this.pending.delete(outcome.key);
     const e = evaluatedOf(outcome);
     if (described.length > this.decisionCount) {
       const k = this.featureKey(described);
-      const n = this.pendingFeatures.get(k) ?? 0;
-      if (n > 1) this.pendingFeatures.set(k, n - 1);
-      else this.pendingFeatures.delete(k);
+      // Only an outcome of this strategy's own ask was counted as pending.
+      if (asked) {
+        const n = this.pendingFeatures.get(k) ?? 0;
+        if (n > 1) this.pendingFeatures.set(k, n - 1);
+        else this.pendingFeatures.delete(k);
+      }
       if (e) this.triedFeatures.add(k);
     }
     if (e) this.done.push({ ...e, described });
